@@ -1,0 +1,37 @@
+# atsintc — every target bootstraps its own .venv from PyPI (python3, g++, make, perl suffice).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: venv demo test test-slow bench-pq generate clean help
+
+help:
+	@echo "make demo       set up .venv, generate the controller's Verilog, run the queue benchmark"
+	@echo "make test       set up .venv if needed and run the whole test suite"
+	@echo "make test-slow  the slow tests (full synthesis runs)"
+	@echo "make bench-pq   priority-queue benchmark (add SYNTH=1 for ECP5 LUT/FF/Fmax)"
+	@echo "make venv       only create .venv and install the pinned toolchain"
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -e .
+	touch $@
+
+demo: $(STAMP)
+	$(VENV)/bin/atsintc demo
+
+test: $(STAMP)
+	$(PY) -m pytest -v
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -v -m slow
+
+bench-pq: $(STAMP)
+	$(VENV)/bin/atsintc bench pq --json build/bench-pq.json $(if $(SYNTH),--synth,)
+
+clean:
+	rm -rf build sim_build

