@@ -19,7 +19,13 @@ from .toolchain import build_root, project_root, setup_environment
 __all__ = ["verilog_text", "build", "run", "SimFailure"]
 
 # Warnings Verilator makes fatal by default that Amaranth's (correct) output trips.
-VERILATOR_WAIVERS = ["-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-Wno-CASEINCOMPLETE"]
+VERILATOR_WAIVERS = ["-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-Wno-CASEINCOMPLETE",
+                     # constant comparisons in generated decoders, empty always blocks
+                     "-Wno-CMPCONST", "-Wno-UNSIGNED", "-Wno-ALWNEVER"]
+# For `verilator --lint-only -Wall`: additionally Amaranth's idioms (registers declared
+# with an initial value, one module per file name, unused bits of wide expressions).
+LINT_WAIVERS = VERILATOR_WAIVERS + ["-Wno-PROCASSINIT", "-Wno-DECLFILENAME",
+                                    "-Wno-UNUSEDSIGNAL"]
 
 
 class SimFailure(AssertionError):

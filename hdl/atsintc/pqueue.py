@@ -184,120 +184,120 @@ class PriorityQueue(wiring.Component):
         def before(a_prio, a_new, b_valid, b_prio):
             # a (physically left, valid) goes before b: better priority, or equal
             # priority and a is older (it is older unless it is a new token); an
-            # empty b is worse than anything.
-            return ~b_valid | (a_prio < b_prio) | ((a_prio == b_prio) & ~a_new)
+            # empty b is worse than anything. As one compare: {a.prio, new} < {b.prio, 1}.
+            return ~b_valid | (Cat(a_new, a_prio) < Cat(Const(1, 1), b_prio))
 
-        # Per-cell "offer" (best of token and slot 0) and "non-empty", for i >= 1.
+        # Per cell i >= 1: "token goes before slot 0" (a token that goes first is what
+        # cell i offers to cell i - 1) and "non-empty".
         nonempty = [Signal(name=f"cell{i}_nonempty") for i in range(C)] + [Const(0)]
+        tok_s0 = [None] + [Signal(name=f"cell{i}_tok_before_s0") for i in range(1, C)]
         tok_first = [None] + [Signal(name=f"cell{i}_tok_first") for i in range(1, C)]
-        for i in range(C):
-            s0 = self.slot0[i]
-            if i == 0:
-                m.d.comb += nonempty[0].eq(s0.valid)
-            else:
-                t = self.token[i]
-                m.d.comb += [
-                    nonempty[i].eq(s0.valid | t.valid),
-                    tok_first[i].eq(t.valid & before(t.e.prio, t.new, s0.valid, s0.e.prio)),
-                ]
-        pull = [Signal(name=f"cell{i}_pull") for i in range(C)]
-        for i in range(C):
-            m.d.comb += pull[i].eq(~self.slot1[i].valid & nonempty[i + 1])
+        m.d.comb += nonempty[0].eq(self.slot0[0].valid)
+        for i in range(1, C):
+            t, s0 = self.token[i], self.slot0[i]
+            m.d.comb += [
+                nonempty[i].eq(s0.valid | t.valid),
+                tok_s0[i].eq(before(t.e.prio, t.new, s0.valid, s0.e.prio)),
+                tok_first[i].eq(t.valid & tok_s0[i]),
+            ]
 
         for i in range(C):
             s0, s1 = self.slot0[i], self.slot1[i]
             tok = self._tok_layout
             last = i + 1 == C
+            v0, v1 = s0.valid, s1.valid
 
             # Incoming token (the enqueue port for cell 0).
             tin = Signal(tok, name=f"cell{i}_tin")
             if i == 0:
                 m.d.comb += [tin.valid.eq(enq_xfer), tin.new.eq(1), tin.e.eq(self.enq.payload)]
-                taken, taken_tok = deq_xfer, Const(0)
             else:
                 m.d.comb += tin.eq(self.token[i])
-                taken, taken_tok = pull[i - 1], tok_first[i]
+            tvi = tin.valid
 
-            # --- control: a handful of bits, decoded once per cell ---------------
-            x = Signal(name=f"cell{i}_slot0_taken")        # slot 0 leaves to the left
-            tv = Signal(name=f"cell{i}_tin_stays")         # token present and not taken
-            m.d.comb += [x.eq(taken & ~taken_tok), tv.eq(tin.valid & ~(taken & taken_tok))]
-            pl = pull[i]
-            # comparisons of the incoming token with every possible neighbour
-            b_s0 = before(tin.e.prio, tin.new, s0.valid, s0.e.prio)
-            b_s1 = before(tin.e.prio, tin.new, s1.valid, s1.e.prio)
+            # --- comparisons of the incoming token, all in parallel ----------------
+            a = Signal(name=f"cell{i}_tok_before_s0_")   # T before slot 0
+            b = Signal(name=f"cell{i}_tok_before_s1")    # T before slot 1
+            bp = Signal(name=f"cell{i}_tok_before_p")    # T before what cell i + 1 offers
+            m.d.comb += [
+                a.eq(before(tin.e.prio, tin.new, v0, s0.e.prio) if i == 0 else tok_s0[i]),
+                b.eq(before(tin.e.prio, tin.new, v1, s1.e.prio)),
+            ]
             if not last:
                 nt, ns0 = self.token[i + 1], self.slot0[i + 1]
                 tf1 = tok_first[i + 1]
-                b_p = Mux(tf1, before(tin.e.prio, tin.new, 1, nt.e.prio),
-                          before(tin.e.prio, tin.new, ns0.valid, ns0.e.prio))
+                # P is the better of V and U, so "T before P" = T before both (all three
+                # compares are exact: each is between a left entry and a right one).
+                m.d.comb += bp.eq(before(tin.e.prio, tin.new, nt.valid, nt.e.prio) &
+                                  before(tin.e.prio, tin.new, ns0.valid, ns0.e.prio))
+                pl = Signal(name=f"cell{i}_pull")
+                beyond = nonempty[i + 1]
+                m.d.comb += pl.eq(~v1 & beyond)
             else:
-                tf1, b_p = Const(0), Const(1)
-            # r0 / r1: slot entries left after the take
-            r0v = Mux(x, s1.valid, s0.valid)
-            r1v = ~x & s1.valid
-            b_r0 = Mux(x, b_s1, b_s0)
-            b_r1 = Mux(x, 1, b_s1)
-            # q0 / q1: r0, r1 followed by the pulled entry p (pull implies r1 empty)
-            q0_is_p = pl & ~r0v
-            q1_is_p = pl & r0v
-            q0v = r0v | pl
-            q1v = Mux(pl, r0v, r1v)
-            b_q0 = Mux(q0_is_p, b_p, b_r0)
-            b_q1 = Mux(pl, Mux(r0v, b_p, 1), b_r1)
-            beyond = nonempty[i + 1]
-            # four cases for the token: absent, first, middle, last
-            k_none = ~tv
-            k_first = tv & b_q0
-            k_mid = tv & ~b_q0 & b_q1
-            k_last = tv & ~b_q0 & ~b_q1
-            mid_fwd = k_mid & ~q1v & beyond          # token is last, something beyond
-            # destination <- "q0", "q1" or "T"
-            n1_T, n1_q0 = k_first, ~k_first
-            n2_T = k_mid & ~mid_fwd
-            n2_q0 = k_first
-            n2_q1 = k_none | k_last
-            f_T = k_last | mid_fwd
-            f_q1 = (k_first | k_mid) & q1v
+                tf1, pl, beyond = Const(0), Const(0), Const(0)
+            m_ = Mux(pl, bp, b)          # T before the entry that would follow slot 0
 
-            # --- one-hot selects from the five physical sources --------------------
-            # q0 = S0 (~x & ~q0_is_p) | S1 (x & ~q0_is_p) | P (q0_is_p)
-            # q1 = S1 (~pl & ~x)      | P (q1_is_p)
-            # P  = V (tf1) | U (~tf1)
+            # --- one-hot selects, each straight from the primitive bits ------------
+            # Derived from the case analysis in the module docstring, simplified with the
+            # invariants (proved formally): a slot entry goes before everything to its
+            # right, so a => b and (pull) a => bp; an empty slot 0 has nothing to its
+            # right, so pull => slot 0 valid; a token after slot 0 implies slot 0 valid.
+            sel = {}
+            if i == 0:
+                # D: slot 0 leaves through the dequeue port; E: the enqueue port enters.
+                D, E = deq_xfer, tvi
+                sel["next0", "T"] = E & Mux(D, m_, a)
+                sel["next0", "S0"] = ~D & ~(E & a)
+                sel["next0", "S1"] = D & ~pl & ~(E & b)
+                sel["next0", "P"] = D & pl & ~(E & bp)
+                sel["next1", "S0"] = ~D & E & a
+                sel["next1", "S1"] = ~pl & Mux(D, E & b, ~(E & b))
+                sel["next1", "T"] = E & Mux(D, ~pl & ~b & ~beyond, ~a & m_)
+                sel["next1", "P"] = pl & Mux(D, E & bp, ~(E & bp))
+                sel["fwd", "T"] = E & Mux(pl, ~bp, ~b & (~D | beyond))
+                sel["fwd", "P"] = ~D & pl & E & bp
+                sel["fwd", "S1"] = ~D & ~pl & E & v1 & b
+            else:
+                # lv: cell i - 1 has slot 1 full, so it does not pull from this cell.
+                # Otherwise it takes the token if that goes first (a), else slot 0.
+                lv = self.slot1[i - 1].valid
+                sel["next0", "T"] = tvi & Mux(lv, a, ~a & m_)
+                sel["next0", "S0"] = Mux(lv, ~(tvi & a), ~v0 | (tvi & a))
+                sel["next0", "S1"] = ~lv & v0 & ~pl & ~(tvi & b)
+                sel["next0", "P"] = ~lv & v0 & pl & ~(tvi & bp)
+                sel["next1", "S0"] = lv & tvi & a
+                sel["next1", "S1"] = ~pl & Mux(lv, ~(tvi & b), ~v0 | (tvi & b))
+                sel["next1", "T"] = tvi & Mux(lv, ~a & m_, ~b & ~beyond)
+                sel["next1", "P"] = pl & Mux(lv, ~(tvi & bp), tvi & bp)
+                sel["fwd", "T"] = tvi & Mux(pl, ~bp, ~b & (lv | beyond))
+                sel["fwd", "P"] = lv & pl & tvi & bp
+                sel["fwd", "S1"] = lv & ~pl & tvi & v1 & b
+
             dp = _CellDatapath(len(Value.cast(s0.e)), name=f"cell{i}_datapath")
             m.submodules[f"cell{i}_datapath"] = dp
-
-            def expand(dest, q0_sel, q1_sel, t_sel):
-                q0s = Signal(name=f"cell{i}_{dest}_q0")
-                q1s = Signal(name=f"cell{i}_{dest}_q1")
-                m.d.comb += [q0s.eq(q0_sel), q1s.eq(q1_sel)]
-                p_sel = (q0s & q0_is_p) | (q1s & q1_is_p)
-                m.d.comb += [
-                    dp.sel[(dest, "S0")].eq(q0s & ~x & ~q0_is_p),
-                    dp.sel[(dest, "S1")].eq((q0s & x & ~q0_is_p) | (q1s & ~pl & ~x)),
-                    dp.sel[(dest, "T")].eq(t_sel),
-                ]
-                if not last:
-                    m.d.comb += [
-                        dp.sel[(dest, "U")].eq(p_sel & ~tf1),
-                        dp.sel[(dest, "V")].eq(p_sel & tf1),
-                    ]
-
             m.d.comb += [dp.src["S0"].eq(s0.e), dp.src["S1"].eq(s1.e), dp.src["T"].eq(tin.e)]
             if not last:
                 m.d.comb += [dp.src["U"].eq(ns0.e), dp.src["V"].eq(nt.e)]
-            expand("next0", n1_q0, 0, n1_T)
-            expand("next1", n2_q0, n2_q1, n2_T)
-            expand("fwd", 0, f_q1, f_T)
+            for d in dp.DESTS:
+                for k in ("S0", "S1", "T"):
+                    m.d.comb += dp.sel[d, k].eq(sel.get((d, k), 0))
+                if not last and (d, "P") in sel:
+                    m.d.comb += [dp.sel[d, "U"].eq(sel[d, "P"] & ~tf1),
+                                 dp.sel[d, "V"].eq(sel[d, "P"] & tf1)]
+
+            def valid(d):
+                # the selected source is valid (P always is when selected)
+                return (sel.get((d, "T"), 0) | (sel.get((d, "S0"), 0) & v0) |
+                        (sel.get((d, "S1"), 0) & v1) | sel.get((d, "P"), 0))
 
             n1 = Signal(self._slot_layout, name=f"cell{i}_next0")
             n2 = Signal(self._slot_layout, name=f"cell{i}_next1")
             fwd = Signal(tok, name=f"cell{i}_fwd")
             m.d.comb += [
-                n1.valid.eq(k_first | q0v),
-                n2.valid.eq((n2_T) | (n2_q0 & q0v) | (n2_q1 & q1v)),
-                fwd.valid.eq(f_T | f_q1),
-                fwd.new.eq(f_T & tin.new),
+                n1.valid.eq(valid("next0")),
+                n2.valid.eq(valid("next1")),
+                fwd.valid.eq(valid("fwd")),
+                fwd.new.eq(sel["fwd", "T"] & tin.new),
                 n1.e.eq(dp.dst["next0"]),
                 n2.e.eq(dp.dst["next1"]),
                 fwd.e.eq(dp.dst["fwd"]),

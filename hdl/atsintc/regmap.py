@@ -1,0 +1,273 @@
+"""The ATS-INTC register map: the single source of truth.
+
+Everything else is generated from the objects here: the controller's Wishbone address
+decoder (``controller.py``), the C header (``atsintc generate header``), the CMSIS-SVD
+file (``atsintc generate svd``) and ``docs/registers.md`` (``atsintc generate docs``).
+
+Address space (byte offsets from the controller's base address)::
+
+    0x0000 - 0x0FFF   kernel window (kernel only: vector ownership, capabilities, ...)
+    0x1000 * (p + 1)  window of process slot p (p = 0 is the kernel's own process)
+
+Each window is 4 KiB, so an MMU or PMP can give a process exactly its own window. A
+register is one bus word wide (XLEN bits) and registers are 8 bytes apart whatever
+XLEN is, so the map is the same for RV32 and RV64. The process issuing an access is
+identified by the window it uses.
+
+Task word (XLEN bits)::
+
+    [XLEN-1 : 4]  pointer to the task control block (16-byte aligned)
+    [PRIO_BITS:1] priority, 0 is the highest (3 bits for 8 levels)
+    [0]           flag, software-defined, carried unchanged
+
+A task word of 0 means "no task" (a dequeue of an empty queue returns 0). The priority
+field is ``ceil(log2(priorities))`` bits starting at bit 1; with more than 8 levels the
+pointer must be aligned accordingly.
+"""
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+__all__ = ["Field", "Register", "Window", "ERRORS", "Params", "RegisterMap",
+           "task_word", "task_prio"]
+
+WINDOW_SIZE = 0x1000
+STRIDE = 8
+PRIO_SHIFT = 1
+
+# Sticky error bits, shared by every window's ERROR register.
+ERRORS = [
+    ("READY_FULL", "an enqueue was refused because the ready queue was full"),
+    ("BLOCKED_FULL", "a block was refused because the vector's blocked queue was full"),
+    ("IPC_FULL", "a send was refused because the channel's pending-message queue was full"),
+    ("PERMISSION", "refused: vector not owned by this process, no capability to send to "
+                   "the receiver, or a kernel register written from a process window"),
+    ("INVALID", "refused: task word 0 or priority out of range, or an invalid process, "
+                "vector or channel number"),
+    ("UNMAPPED", "access to an address with no register (write ignored, read returns 0)"),
+    ("PENDING_OVERFLOW", "an interrupt arrived while the vector's pending counter was "
+                         "saturated (kernel window only)"),
+    ("HANDLER_BUSY", "a handler was registered on a channel that already has one waiting"),
+]
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    lsb: int
+    width: int
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Register:
+    name: str
+    offset: int                 # byte offset within the window of the first element
+    access: str                 # "R", "W", "RW", "RW1C"
+    description: str
+    count: Optional[str] = None  # name of the parameter giving the array length
+    fields: tuple = ()
+    reset: int = 0
+
+    def length(self, params):
+        return 1 if self.count is None else getattr(params, self.count)
+
+    def is_array(self):
+        return self.count is not None
+
+
+@dataclass(frozen=True)
+class Window:
+    name: str
+    description: str
+    registers: tuple
+
+
+def _error_fields():
+    return tuple(Field(n, i, 1, d) for i, (n, d) in enumerate(ERRORS))
+
+
+KERNEL = Window("KERNEL", "Kernel-only control window at offset 0x0000.", (
+    Register("ID", 0x000, "R", "Identification: ASCII 'ATSI' (0x41545349).",
+             reset=0x41545349),
+    Register("CONFIG0", 0x008, "R", "Build parameters.", fields=(
+        Field("PROCESSES", 0, 8), Field("PRIORITIES", 8, 8), Field("VECTORS", 16, 8),
+        Field("CHANNELS", 24, 8))),
+    Register("CONFIG1", 0x010, "R", "Build parameters (queue depths).", fields=(
+        Field("READY_DEPTH", 0, 16), Field("BLOCKED_DEPTH", 16, 8),
+        Field("IPC_DEPTH", 24, 8))),
+    Register("READY_SUMMARY", 0x018, "R",
+             "Bit p is set when process slot p has at least one ready task."),
+    Register("ERROR", 0x020, "RW1C", "Sticky error bits of the kernel window; write 1 to "
+             "clear.", fields=_error_fields()),
+    Register("READY_INFO", 0x100, "R",
+             "Kernel view of process p's ready queue.", count="processes", fields=(
+                 Field("COUNT", 0, 16, "number of ready tasks"),
+                 Field("BEST_PRIO", 16, 8, "priority of the best ready task"),
+                 Field("NONEMPTY", 31, 1, "1 if COUNT > 0 (BEST_PRIO valid)"))),
+    Register("VEC_CFG", 0x200, "RW", "Configuration of interrupt vector v.",
+             count="vectors", fields=(
+                 Field("OWNER", 0, 8, "process slot that may block on this vector and "
+                       "receives its wakes"),
+                 Field("LEVEL", 8, 1, "0: wake on rising edge; 1: level mode (a wake "
+                       "closes the vector's gate until the next block on it)"))),
+    Register("VEC_STATUS", 0x400, "R", "State of interrupt vector v.", count="vectors",
+             fields=(
+                 Field("PENDING", 0, 16, "interrupts counted with no task waiting"),
+                 Field("BLOCKED", 16, 15, "tasks blocked on this vector"),
+                 Field("LINE", 31, 1, "current level of the interrupt input"))),
+    Register("VEC_RAISE", 0x600, "W",
+             "Test/software trigger: any write counts one interrupt on vector v, "
+             "exactly like a rising edge of its input.", count="vectors"),
+    Register("CAP", 0x800, "RW",
+             "Send capabilities of process p: bit q set = p may send to process q. "
+             "Reset: the kernel process (0) may send to all, others to none.",
+             count="processes"),
+))
+
+PROCESS = Window("PROCESS", "Window of process slot p at offset 0x1000 * (p + 1).", (
+    Register("ENQUEUE", 0x000, "W", "Push a task word into this process's ready queue "
+             "at the priority in the word."),
+    Register("DEQUEUE", 0x008, "R", "Pop the best ready task (highest priority, FIFO "
+             "among equals); 0 if none. Atomic with respect to other bus masters."),
+    Register("DEQUEUE_WAIT", 0x010, "R",
+             "Blocking dequeue: the read completes when a task is ready (returning it), "
+             "or after WAIT_TIMEOUT cycles (returning 0). Holds the bus meanwhile."),
+    Register("WAIT_TIMEOUT", 0x018, "RW", "Maximum cycles DEQUEUE_WAIT waits (0: does "
+             "not wait).", reset=4096),
+    Register("READY_COUNT", 0x020, "R", "Number of tasks in this process's ready queue."),
+    Register("ERROR", 0x028, "RW1C", "Sticky error bits of this window; write 1 to clear.",
+             fields=_error_fields()),
+    Register("IRQ_ENABLE", 0x030, "RW", "CPU notification (irq_out[p]) enables.", fields=(
+        Field("NONEMPTY", 0, 1, "assert irq_out[p] while the ready queue is not empty"),
+        Field("PREEMPT", 1, 1, "assert irq_out[p] while the best ready task has a better "
+              "priority than CUR_PRIO"))),
+    Register("CUR_PRIO", 0x038, "RW", "Priority of the task running now (for the "
+             "preemption hint).", reset=0xFF),
+    Register("BLOCK", 0x100, "W", "Block a task on interrupt vector v (v must be owned "
+             "by this process). If an interrupt is pending on v the task becomes ready at "
+             "once.", count="vectors"),
+    Register("HANDLER", 0x400, "W", "Register a handler task on IPC channel c; it becomes "
+             "ready when a message arrives (at once if one is pending).", count="channels"),
+    Register("RECV", 0x480, "R", "Pop the oldest message of channel c; 0 if none.",
+             count="channels"),
+    Register("SEND", 0x500, "W", "Send a message word to process q, channel c: element "
+             "index q * CHANNELS + c. Needs CAP[this process] bit q.", count="sendslots"),
+))
+
+WINDOWS = (KERNEL, PROCESS)
+
+
+@dataclass(frozen=True)
+class Params:
+    """Controller parameters, validated at construction."""
+    processes: int = 4
+    priorities: int = 8
+    ready_depth: int = 64
+    vectors: int = 16
+    blocked_depth: int = 16
+    channels: int = 4
+    ipc_depth: int = 4
+    xlen: int = 32
+
+    LIMITS = {
+        "processes": (1, 16), "priorities": (1, 8), "ready_depth": (1, 1024),
+        "vectors": (1, 64), "blocked_depth": (1, 255), "channels": (1, 16),
+        "ipc_depth": (1, 255),
+    }
+
+    def __post_init__(self):
+        for name, (lo, hi) in self.LIMITS.items():
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise TypeError(f"{name} must be an integer, not {v!r}")
+            if not lo <= v <= hi:
+                raise ValueError(f"{name} must be between {lo} and {hi}, not {v}")
+        if self.xlen not in (32, 64):
+            raise ValueError(f"xlen (data width) must be 32 or 64, not {self.xlen!r}")
+
+    @property
+    def sendslots(self):
+        return self.processes * self.channels
+
+    @property
+    def prio_bits(self):
+        return max(1, (self.priorities - 1).bit_length())
+
+    @property
+    def windows(self):
+        return self.processes + 1
+
+    @property
+    def size(self):
+        """Bytes of address space the controller decodes."""
+        return WINDOW_SIZE * self.windows
+
+
+def task_word(pointer, prio, flag=0, params=Params()):
+    """Compose a task word (for tests and firmware tools)."""
+    if pointer & ((1 << (PRIO_SHIFT + params.prio_bits)) - 1):
+        raise ValueError(f"task pointer {pointer:#x} is not aligned to "
+                         f"{1 << (PRIO_SHIFT + params.prio_bits)} bytes")
+    if not 0 <= prio < params.priorities:
+        raise ValueError(f"priority must be in 0..{params.priorities - 1}, not {prio}")
+    return pointer | (prio << PRIO_SHIFT) | (flag & 1)
+
+
+def task_prio(word, params=Params()):
+    return (word >> PRIO_SHIFT) & ((1 << params.prio_bits) - 1)
+
+
+class RegisterMap:
+    """The concrete map for a set of parameters: every register with its address."""
+
+    def __init__(self, params=Params()):
+        self.params = params
+        self.windows = WINDOWS
+        for w in WINDOWS:
+            self._check(w)
+
+    def _check(self, window):
+        spans = []
+        for r in window.registers:
+            n = r.length(self.params)
+            lo, hi = r.offset, r.offset + n * STRIDE
+            if hi > WINDOW_SIZE:
+                raise ValueError(f"{window.name}.{r.name} ends at {hi:#x}, past the window")
+            for (a, b, other) in spans:
+                if lo < b and a < hi:
+                    raise ValueError(f"{window.name}.{r.name} overlaps {other}")
+            spans.append((lo, hi, r.name))
+
+    def registers(self, window):
+        return window.registers
+
+    def lookup(self, window_name, name):
+        for w in self.windows:
+            if w.name == window_name:
+                for r in w.registers:
+                    if r.name == name:
+                        return r
+        raise KeyError(f"{window_name}.{name}")
+
+    def address(self, window_name, name, index=0, process=0):
+        """Byte offset of a register (element ``index``) from the controller base."""
+        r = self.lookup(window_name, name)
+        if not 0 <= index < r.length(self.params):
+            raise IndexError(f"{window_name}.{name}[{index}] out of range")
+        base = 0 if window_name == "KERNEL" else WINDOW_SIZE * (process + 1)
+        return base + r.offset + index * STRIDE
+
+    def decode(self, byte_offset):
+        """(window name, process or None, register, index) for an offset, or None."""
+        win = byte_offset // WINDOW_SIZE
+        off = byte_offset % WINDOW_SIZE
+        if win >= self.params.windows or off % STRIDE:
+            return None
+        window = KERNEL if win == 0 else PROCESS
+        for r in window.registers:
+            n = r.length(self.params)
+            if r.offset <= off < r.offset + n * STRIDE:
+                return (window.name, None if win == 0 else win - 1, r,
+                        (off - r.offset) // STRIDE)
+        return None

@@ -1,0 +1,272 @@
+"""Transaction-level reference model of the ATS-INTC controller.
+
+It executes bus accesses (by byte offset) and interrupt events in order, and predicts
+the value of every read and the sticky error bits. It is written from the register
+map's descriptions (atsintc.regmap), not from the gateware.
+
+Timing is abstracted: :meth:`settle` runs the wake engine to completion (the hardware
+needs at most one cycle per wake). Testbenches compare against the model only after
+giving the hardware those cycles.
+"""
+
+from atsintc.regmap import ERRORS, PRIO_SHIFT, STRIDE, WINDOW_SIZE, Params, RegisterMap
+
+__all__ = ["ATSIntcModel"]
+
+ERR = {name: 1 << i for i, (name, _) in enumerate(ERRORS)}
+PENDING_MAX = (1 << 16) - 1
+
+
+class ATSIntcModel:
+    def __init__(self, params=Params()):
+        p = self.p = params
+        self.map = RegisterMap(p)
+        P, V, CH = p.processes, p.vectors, p.channels
+        self.mask = (1 << p.xlen) - 1
+        self.ready = [[] for _ in range(P)]          # (prio, seq, word)
+        self.seq = 0
+        self.blocked = [[] for _ in range(V)]
+        self.pending = [0] * V
+        self.owner = [0] * V
+        self.level = [0] * V
+        self.gate = [1] * V
+        self.line = [0] * V
+        self.handler = [None] * (P * CH)
+        self.mailbox = [[] for _ in range(P * CH)]
+        self.cap = [((1 << P) - 1) if i == 0 else 0 for i in range(P)]
+        self.err = [0] * (P + 1)
+        self.timeout = [4096] * P
+        self.irq_en = [0] * P
+        self.cur_prio = [0xFF] * P
+
+    # -- helpers ------------------------------------------------------------------
+    def prio(self, word):
+        return (word >> PRIO_SHIFT) & ((1 << self.p.prio_bits) - 1)
+
+    def task_ok(self, word):
+        return word != 0 and self.prio(word) < self.p.priorities
+
+    def _push_ready(self, proc, word):
+        self.ready[proc].append((self.prio(word), self.seq, word))
+        self.seq += 1
+
+    def ready_full(self, proc):
+        return len(self.ready[proc]) >= self.p.ready_depth
+
+    def pop_ready(self, proc):
+        if not self.ready[proc]:
+            return 0
+        best = min(self.ready[proc])
+        self.ready[proc].remove(best)
+        return best[2]
+
+    def best_prio(self, proc):
+        return min(self.ready[proc])[0] if self.ready[proc] else None
+
+    def irq_out(self, proc):
+        en = self.irq_en[proc]
+        best = self.best_prio(proc)
+        return int(bool((en & 1 and best is not None) or
+                        (en & 2 and best is not None and best < self.cur_prio[proc])))
+
+    # -- interrupts ------------------------------------------------------------------
+    def event(self, v):
+        if self.pending[v] == PENDING_MAX:
+            self.err[0] |= ERR["PENDING_OVERFLOW"]
+        else:
+            self.pending[v] += 1
+
+    def set_line(self, v, value):
+        """The line is driven for at least one cycle: an edge counts in edge mode, a
+        high level with the gate open counts in level mode."""
+        rising = value and not self.line[v]
+        self.line[v] = int(bool(value))
+        if rising and not self.level[v]:
+            self.event(v)
+        self._level_events()
+
+    def _level_events(self):
+        changed = False
+        for v in range(self.p.vectors):
+            if self.level[v] and self.line[v] and self.gate[v]:
+                self.gate[v] = 0
+                self.event(v)
+                changed = True
+        return changed
+
+    def settle(self):
+        """Level-mode events and wakes, until nothing changes (hardware: 1 cycle each)."""
+        changed = True
+        while changed:
+            changed = self._level_events()
+            for v in range(self.p.vectors):
+                o = self.owner[v]
+                if self.pending[v] and self.blocked[v] and not self.ready_full(o):
+                    self._push_ready(o, self.blocked[v].pop(0))
+                    self.pending[v] -= 1
+                    changed = True
+                    break
+
+    # -- bus -------------------------------------------------------------------------
+    def access(self, offset, write, value=0):
+        """One bus access at byte ``offset``. Returns the read value (0 for writes)."""
+        value &= self.mask
+        d = self.map.decode(offset)
+        win = offset // WINDOW_SIZE
+        errwin = win if win <= self.p.processes else 0
+        if d is None:
+            self.err[errwin] |= ERR["UNMAPPED"]
+            return 0
+        wname, proc, reg, idx = d
+        fn = getattr(self, f"_{wname.lower()}_{reg.name.lower()}")
+        ok_dir = ("W" in reg.access) if write else ("R" in reg.access)
+        if not ok_dir:
+            self.err[errwin] |= ERR["UNMAPPED"]
+            return 0
+        res = fn(proc, idx, write, value)
+        if isinstance(res, str):
+            self.err[errwin] |= ERR[res]
+            return 0
+        return (res or 0) & self.mask
+
+    def read(self, offset):
+        return self.access(offset, False)
+
+    def write(self, offset, value):
+        self.access(offset, True, value)
+
+    # kernel window
+    def _kernel_id(self, proc, idx, w, v):
+        return 0x41545349
+
+    def _kernel_config0(self, proc, idx, w, v):
+        p = self.p
+        return p.processes | p.priorities << 8 | p.vectors << 16 | p.channels << 24
+
+    def _kernel_config1(self, proc, idx, w, v):
+        p = self.p
+        return p.ready_depth | p.blocked_depth << 16 | p.ipc_depth << 24
+
+    def _kernel_ready_summary(self, proc, idx, w, v):
+        return sum(1 << i for i in range(self.p.processes) if self.ready[i])
+
+    def _kernel_error(self, proc, idx, w, v):
+        if w:
+            self.err[0] &= ~v
+            return 0
+        return self.err[0]
+
+    def _kernel_ready_info(self, proc, idx, w, v):
+        n = len(self.ready[idx])
+        return n | ((self.best_prio(idx) or 0) << 16) | (int(n > 0) << 31)
+
+    def _kernel_vec_cfg(self, proc, idx, w, v):
+        if w:
+            if (v & 0xFF) >= self.p.processes:
+                return "INVALID"
+            self.owner[idx] = v & 0xFF
+            self.level[idx] = (v >> 8) & 1
+            return 0
+        return self.owner[idx] | self.level[idx] << 8
+
+    def _kernel_vec_status(self, proc, idx, w, v):
+        return self.pending[idx] | len(self.blocked[idx]) << 16 | self.line[idx] << 31
+
+    def _kernel_vec_raise(self, proc, idx, w, v):
+        self.event(idx)
+
+    def _kernel_cap(self, proc, idx, w, v):
+        if w:
+            self.cap[idx] = v & ((1 << self.p.processes) - 1)
+            return 0
+        return self.cap[idx]
+
+    # process windows
+    def _process_enqueue(self, proc, idx, w, v):
+        if not self.task_ok(v):
+            return "INVALID"
+        if self.ready_full(proc):
+            return "READY_FULL"
+        self._push_ready(proc, v)
+
+    def _process_dequeue(self, proc, idx, w, v):
+        return self.pop_ready(proc)
+
+    def _process_dequeue_wait(self, proc, idx, w, v):
+        # the model is asked only when the outcome does not depend on timing
+        return self.pop_ready(proc)
+
+    def _process_wait_timeout(self, proc, idx, w, v):
+        if w:
+            self.timeout[proc] = v & 0xFFFFFFFF
+            return 0
+        return self.timeout[proc]
+
+    def _process_ready_count(self, proc, idx, w, v):
+        return len(self.ready[proc])
+
+    def _process_error(self, proc, idx, w, v):
+        if w:
+            self.err[proc + 1] &= ~v
+            return 0
+        return self.err[proc + 1]
+
+    def _process_irq_enable(self, proc, idx, w, v):
+        if w:
+            self.irq_en[proc] = v & 3
+            return 0
+        return self.irq_en[proc]
+
+    def _process_cur_prio(self, proc, idx, w, v):
+        if w:
+            self.cur_prio[proc] = v & 0xFF
+            return 0
+        return self.cur_prio[proc]
+
+    def _process_block(self, proc, v_idx, w, word):
+        if self.owner[v_idx] != proc:
+            return "PERMISSION"
+        if not self.task_ok(word):
+            return "INVALID"
+        if self.pending[v_idx]:
+            if self.ready_full(proc):
+                return "READY_FULL"
+            self.pending[v_idx] -= 1
+            self._push_ready(proc, word)
+            self.gate[v_idx] = 1
+            return 0
+        if len(self.blocked[v_idx]) >= self.p.blocked_depth:
+            return "BLOCKED_FULL"
+        self.blocked[v_idx].append(word)
+        self.gate[v_idx] = 1
+
+    def _process_handler(self, proc, c, w, word):
+        ch = proc * self.p.channels + c
+        if not self.task_ok(word):
+            return "INVALID"
+        if self.handler[ch] is not None:
+            return "HANDLER_BUSY"
+        if self.mailbox[ch]:
+            if self.ready_full(proc):
+                return "READY_FULL"
+            self._push_ready(proc, word)
+            return 0
+        self.handler[ch] = word
+
+    def _process_recv(self, proc, c, w, v):
+        ch = proc * self.p.channels + c
+        return self.mailbox[ch].pop(0) if self.mailbox[ch] else 0
+
+    def _process_send(self, proc, slot, w, msg):
+        q = slot // self.p.channels
+        if not (self.cap[proc] >> q) & 1:
+            return "PERMISSION"
+        if len(self.mailbox[slot]) >= self.p.ipc_depth:
+            return "IPC_FULL"
+        h = self.handler[slot]
+        if h is not None and self.ready_full(q):
+            return "READY_FULL"
+        self.mailbox[slot].append(msg)
+        if h is not None:
+            self.handler[slot] = None
+            self._push_ready(q, h)
