@@ -273,6 +273,23 @@ async def test_block_and_wake(dut):
 
 
 @cocotb.test()
+async def test_pending_saturation(dut):
+    """65535 interrupts with nobody waiting are all remembered; one more is reported as
+    PENDING_OVERFLOW in the kernel's ERROR register (never dropped silently)."""
+    e = await env(dut)
+    v = PARAMS.vectors - 1
+    for _ in range(0xFFFF + 1):
+        await e.set_line(v, 1)
+        await e.bus.idle()
+        await e.set_line(v, 0)
+        await e.bus.idle()
+    assert (await e.read(K("VEC_STATUS", v))) & 0xFFFF == 0xFFFF
+    assert await e.read(K("ERROR")) == ERR["PENDING_OVERFLOW"]
+    await e.write(K("ERROR"), ERR["PENDING_OVERFLOW"])
+    await e.check_errors()
+
+
+@cocotb.test()
 async def test_level_mode(dut):
     """Level mode: one event per BLOCK while the line stays high (a PLIC-like gate)."""
     e = await env(dut)

@@ -2,6 +2,7 @@
 that Verilator lints clean, and the benchmark's figures."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -17,15 +18,18 @@ def run_cli(*args):
                           capture_output=True, text=True)
 
 
-@pytest.mark.parametrize("argv", [[], ["generate"], ["generate", "verilog"], ["bench"],
-                                  ["bench", "pq"], ["demo"]])
+@pytest.mark.parametrize("argv", [[], ["generate"], ["generate", "verilog"],
+                                  ["generate", "header"], ["generate", "svd"],
+                                  ["generate", "docs"], ["bench"], ["bench", "pq"], ["demo"]])
 def test_help(argv):
     r = run_cli(*argv, "--help")
     assert r.returncode == 0 and "usage: atsintc" in r.stdout
 
 
 @pytest.mark.parametrize("argv,msg", [
-    (["generate", "verilog", "--depth", "0", "-o", "x.v"], "out of range: allowed 1..4096"),
+    (["generate", "verilog", "--depth", "0", "-o", "x.v"], "out of range: allowed 1..1024"),
+    (["generate", "verilog", "--vectors", "65", "-o", "x.v"], "out of range: allowed 1..64"),
+    (["generate", "header", "--data-width", "48"], "invalid choice: 48"),
     (["generate", "verilog", "--priorities", "many", "-o", "x.v"], "is not an integer"),
     (["bench", "pq", "--width", "2000"], "out of range: allowed 1..1024"),
 ])
@@ -36,17 +40,42 @@ def test_bad_arguments(argv, msg):
 
 def test_generate_verilog_lints(tmp_path):
     out = tmp_path / "pq.v"
-    assert main(["generate", "verilog", "--depth", "7", "--priorities", "5", "--width", "20",
-                 "-o", str(out)]) == 0
+    assert main(["generate", "verilog", "--module", "pqueue", "--depth", "7",
+                 "--priorities", "5", "--width", "20", "-o", str(out)]) == 0
     text = out.read_text()
     assert "depth=7 priorities=5 width=20" in text
     assert "module atsintc_pqueue(" in text
     for port in ("clk", "rst", "enq__valid", "enq__ready", "enq__payload", "deq__valid",
                  "deq__ready", "deq__payload", "count", "empty", "full"):
         assert port in text
-    r = subprocess.run([require("verilator"), "--lint-only", "-Wall", *LINT_WAIVERS, str(out)],
+    lint(out)
+
+
+def lint(path):
+    r = subprocess.run([require("verilator"), "--lint-only", "-Wall", *LINT_WAIVERS, str(path)],
                        capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 0, r.stderr[-3000:]
+
+
+@pytest.mark.parametrize("width", [32, 64])
+def test_generate_controller_verilog_lints(tmp_path, width):
+    out = tmp_path / "atsintc.v"
+    assert main(["generate", "verilog", "--processes", "2", "--depth", "4", "--vectors", "3",
+                 "--channels", "2", "--data-width", str(width), "-o", str(out)]) == 0
+    text = out.read_text()
+    assert "processes=2 priorities=8 ready_depth=4 vectors=3" in text
+    assert "module atsintc(" in text
+    for port in ("clk", "rst", "wb_cyc", "wb_stb", "wb_we", "wb_adr", "wb_sel", "wb_dat_w",
+                 "wb_dat_r", "wb_ack", "irq_in", "irq_out"):
+        assert f" {port}" in text
+    assert f"input [{width - 1}:0] wb_dat_w" in text
+    lint(out)
+
+
+def test_generate_header_to_file(tmp_path):
+    out = tmp_path / "regs.h"
+    assert main(["generate", "header", "--processes", "2", "-o", str(out)]) == 0
+    assert re.search(r"#define ATSINTC_PROCESSES\s+2\b", out.read_text())
 
 
 def test_bench_pq(tmp_path, capsys):

@@ -36,6 +36,28 @@ def _pq_args(p, depth=64):
                    help=f"data bits per entry (1..{MAX_WIDTH}, default 32)")
 
 
+def _controller_args(p):
+    from .regmap import Params
+
+    lim = Params.LIMITS
+    d = Params()
+
+    def arg(flag, name, text):
+        lo, hi = lim[name]
+        p.add_argument(flag, type=_positive(lo, hi), default=getattr(d, name),
+                       help=f"{text} ({lo}..{hi}, default {getattr(d, name)})")
+
+    arg("--processes", "processes", "process slots; slot 0 is the kernel")
+    arg("--priorities", "priorities", "priority levels, 0 is the highest")
+    arg("--depth", "ready_depth", "ready-queue depth per process")
+    arg("--vectors", "vectors", "interrupt vectors")
+    arg("--blocked-depth", "blocked_depth", "blocked-queue depth per vector")
+    arg("--channels", "channels", "IPC channels per process")
+    arg("--ipc-depth", "ipc_depth", "pending messages per channel")
+    p.add_argument("--data-width", type=int, choices=[32, 64], default=d.xlen,
+                   help=f"bus and task-word width, RV32 or RV64 (default {d.xlen})")
+
+
 def pqueue_verilog(depth, priorities, width, name="atsintc_pqueue"):
     """Standalone Verilog of the priority queue with a header naming its parameters."""
     from . import cosim
@@ -60,13 +82,39 @@ def pqueue_verilog(depth, priorities, width, name="atsintc_pqueue"):
     return header + body
 
 
+def _params(args):
+    from .regmap import Params
+
+    return Params(processes=args.processes, priorities=args.priorities,
+                  ready_depth=args.depth, vectors=args.vectors,
+                  blocked_depth=args.blocked_depth, channels=args.channels,
+                  ipc_depth=args.ipc_depth, xlen=args.data_width)
+
+
+def _write(path, text):
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    _log(f"wrote {out} ({len(text.splitlines())} lines)")
+
+
 def cmd_generate(args):
     if args.what == "verilog":
-        text = pqueue_verilog(args.depth, args.priorities, args.width)
-        out = Path(args.output)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text)
-        _log(f"wrote {out} ({len(text.splitlines())} lines)")
+        if args.module == "pqueue":
+            text = pqueue_verilog(args.depth, args.priorities, args.width)
+        else:
+            from .export import controller_verilog
+
+            params = _params(args)
+            _log(f"converting the controller to Verilog ({params}) ...")
+            text = controller_verilog(params)
+        _write(args.output, text)
+    else:
+        from . import regmap_gen
+        from .toolchain import project_root
+
+        text = regmap_gen.generate(args.what, _params(args))
+        _write(args.output or project_root() / regmap_gen.PATHS[args.what], text)
     return 0
 
 
@@ -108,17 +156,31 @@ def build_parser():
     p.add_argument("--version", action="version", version=f"atsintc {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    g = sub.add_parser("generate", help="generate Verilog and other artefacts",
-                       description="Generate artefacts from the Python sources.")
+    g = sub.add_parser("generate", help="generate Verilog, C header, SVD, register docs",
+                       description="Generate artefacts from the Python sources (the register "
+                                   "map in hdl/atsintc/regmap.py is their single source).")
     gsub = g.add_subparsers(dest="what", required=True, metavar="WHAT")
     gv = gsub.add_parser("verilog", help="standalone Verilog module",
-                         description="Write one standalone Verilog module with plain "
-                                     "port names and a header comment with its parameters.")
-    gv.add_argument("--module", choices=["pqueue"], default="pqueue",
-                    help="which block (default: pqueue, the systolic priority queue)")
-    _pq_args(gv)
+                         description="Write one standalone Verilog module with plain port "
+                                     "names (clk, rst, wb_*, irq_in, irq_out) and a header "
+                                     "comment with its parameters.")
+    gv.add_argument("--module", choices=["controller", "pqueue"], default="controller",
+                    help="the whole controller (default) or only the systolic priority "
+                         "queue (ports enq__*, deq__*, count, empty, full)")
+    _controller_args(gv)
+    gv.add_argument("--width", type=_positive(1, 1024), default=32,
+                    help="data bits per entry, --module pqueue only (default 32)")
     gv.add_argument("-o", "--output", required=True, help="output .v file")
     gv.set_defaults(func=cmd_generate)
+    for kind, what in (("header", "C header for firmware"),
+                       ("svd", "CMSIS-SVD description (for svd2rust)"),
+                       ("docs", "Markdown register reference")):
+        gk = gsub.add_parser(kind, help=what,
+                             description=f"Write the {what} generated from the register map. "
+                                         "Without -o, the checked-in file is rewritten.")
+        _controller_args(gk)
+        gk.add_argument("-o", "--output", help="output file (default: the checked-in file)")
+        gk.set_defaults(func=cmd_generate)
 
     b = sub.add_parser("bench", help="benchmarks",
                        description="Benchmarks measured in cycle-accurate simulation.")

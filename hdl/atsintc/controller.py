@@ -347,7 +347,10 @@ class ATSIntc(wiring.Component):
             clear = Signal(len(ERRORS), name=f"error_clear{w}")
             is_err_reg = H("ERROR", "KERNEL") if w == 0 else (H("ERROR") & (proc == w - 1))
             m.d.comb += clear.eq(Mux(wr & is_err_reg, wdata[:len(ERRORS)], 0))
-            setb = Mux(req & (errwin == w), seterr, 0)
+            po = 1 << ERR["PENDING_OVERFLOW"]       # not an access error: kernel only
+            setb = Mux(req & (errwin == w), seterr & ~po, 0)
+            if w == 0:
+                setb = setb | (seterr & po)
             m.d.sync += err[w].eq((err[w] & ~clear) | setb)
 
         # ---- interrupt events and pending counters --------------------------------------
@@ -392,8 +395,7 @@ class ATSIntc(wiring.Component):
         overflow = Signal()
         m.d.comb += overflow.eq(Cat(event[v] & (pending[v] == (1 << PENDING_BITS) - 1)
                                     for v in range(V)).any())
-        with m.If(overflow):
-            m.d.sync += err[0].bit_select(ERR["PENDING_OVERFLOW"], 1).eq(1)
+        m.d.comb += seterr[ERR["PENDING_OVERFLOW"]].eq(overflow)
 
         # ---- ready-queue ports -----------------------------------------------------------
         for i, q in enumerate(pqs):

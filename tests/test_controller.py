@@ -1,0 +1,48 @@
+"""cocotb/Verilator tests of the ATS-INTC controller (sim/tb_atsintc.py) on several
+configurations, plus parameter validation."""
+
+import json
+from dataclasses import asdict
+
+import pytest
+
+from atsintc import cosim
+from atsintc.controller import ATSIntc
+from atsintc.export import controller_verilog
+from atsintc.regmap import Params
+
+# (id, parameters, random bus accesses)
+CONFIGS = [
+    ("small", Params(processes=3, ready_depth=6, vectors=4, blocked_depth=3, channels=2,
+                     ipc_depth=2), 50_000),
+    ("rv64", Params(processes=2, priorities=4, ready_depth=8, vectors=8, blocked_depth=4,
+                    channels=3, ipc_depth=3, xlen=64), 50_000),
+    ("default", Params(), 10_000),
+]
+
+
+def run_tb(params, ops, name, testcase=None):
+    return cosim.run(lambda: {"atsintc.v": controller_verilog(params)}, "atsintc",
+                     "tb_atsintc", name=name, key=repr(params), testcase=testcase,
+                     env=dict(ATSINTC_PARAMS=json.dumps(asdict(params)), ATSINTC_OPS=ops))
+
+
+@pytest.mark.parametrize("name,params,ops", CONFIGS, ids=[c[0] for c in CONFIGS])
+def test_controller(name, params, ops):
+    assert run_tb(params, ops, f"atsintc-{name}") == 10
+
+
+@pytest.mark.parametrize("kwargs,exc,msg", [
+    (dict(processes=0), ValueError, "processes must be between 1 and 16"),
+    (dict(priorities=9), ValueError, "priorities must be between 1 and 8"),
+    (dict(ready_depth=0), ValueError, "ready_depth must be between 1 and 1024"),
+    (dict(vectors=65), ValueError, "vectors must be between 1 and 64"),
+    (dict(blocked_depth=256), ValueError, "blocked_depth must be between 1 and 255"),
+    (dict(channels=17), ValueError, "channels must be between 1 and 16"),
+    (dict(ipc_depth=0), ValueError, "ipc_depth must be between 1 and 255"),
+    (dict(xlen=48), ValueError, "must be 32 or 64"),
+    (dict(vectors="16"), TypeError, "vectors must be an integer"),
+])
+def test_bad_parameters(kwargs, exc, msg):
+    with pytest.raises(exc, match=msg):
+        ATSIntc(**kwargs)
