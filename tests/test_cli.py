@@ -89,3 +89,15 @@ def test_bench_pq(tmp_path, capsys):
     assert res["dequeue_latency_cycles"] == 1
     assert res["back_to_back_dequeue_fraction"] == 1.0
     assert "| mixed: dequeues per cycle | 1.000 | 1.0 |" in capsys.readouterr().out
+
+
+def test_bench_controller(tmp_path, capsys):
+    js = tmp_path / "c.json"
+    assert main(["bench", "controller", "--processes", "2", "--depth", "8", "--vectors", "4",
+                 "--channels", "2", "--json", str(js)]) == 0
+    res = json.loads(js.read_text())["simulation"]
+    assert res["access_cycles"] and max(res["access_cycles"].values()) <= 2
+    assert res["irq_to_head"] <= 3
+    assert res["send_to_head"] <= 3
+    assert res["irq_to_wait_ack"] <= 3
+    assert "interrupt edge -> task at the head" in capsys.readouterr().out

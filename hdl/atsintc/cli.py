@@ -131,6 +131,17 @@ def cmd_bench(args):
     return 0
 
 
+def cmd_bench_controller(args):
+    from .bench_ctl import format_table, run
+
+    result = run(_params(args), json_path=args.json, log=_log)
+    print()
+    print(format_table(result))
+    print()
+    print("reproduce with:", result["command"])
+    return 0
+
+
 def cmd_demo(args):
     from .bench_pq import format_table, run
     from .toolchain import build_root
@@ -197,6 +208,12 @@ def build_parser():
     bp.add_argument("--synth-depths", default="16,64,256", metavar="D1,D2,...",
                     help="depths to synthesize with --synth (default 16,64,256)")
     bp.set_defaults(func=cmd_bench)
+    bc = bsub.add_parser("controller", help="controller access and wake latencies",
+                         description="Measure, on Verilator, the cycles of every kind of bus "
+                                     "access and the interrupt/IPC wake latencies.")
+    _controller_args(bc)
+    bc.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    bc.set_defaults(func=cmd_bench_controller)
 
     d = sub.add_parser("demo", help="the main job: generate Verilog and run the benchmark",
                        description="Generate the queue's Verilog and run the queue "
