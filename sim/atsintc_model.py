@@ -33,7 +33,7 @@ class ATSIntcModel:
         self.line = [0] * V
         self.handler = [None] * (P * CH)
         self.mailbox = [[] for _ in range(P * CH)]
-        self.cap = [((1 << P) - 1) if i == 0 else 0 for i in range(P)]
+        self.cap = [0] * P
         self.err = [0] * (P + 1)
         self.timeout = [4096] * P
         self.irq_en = [0] * P

@@ -335,6 +335,7 @@ async def test_ipc_and_syscall(dut):
     await e.write(PR(user, "ERROR"), ERR["PERMISSION"])
     assert await e.read(PR(kern, "RECV", c)) == 0
     await e.write(K("CAP", user), 1 << kern)
+    await e.write(K("CAP", kern), 1 << user)                    # the kernel may reply
     # --- the system call pattern ---
     await e.write(PR(kern, "HANDLER", c), task(100, 0))          # kernel syscall handler
     reply_ch = 0

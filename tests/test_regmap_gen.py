@@ -336,7 +336,7 @@ def test_svd_is_well_formed(params):
         for reg in w.registers:
             e = regs[("PROC." if w is PROCESS else "") + reg.name]
             assert e.findtext("access") == ACCESS[reg.access]
-            assert _num(e, "resetValue") == reg.reset
+            assert _num(e, "resetValue") == reg.reset_value(params)
             rw1c = e.findtext("modifiedWriteValues") == "oneToClear"
             assert rw1c == (reg.access == "RW1C")
             assert [(f.findtext("name"), _num(f, "bitOffset"), _num(f, "bitWidth"))

@@ -49,33 +49,35 @@
 #define ATSINTC_ERR_PERMISSION                       (1u << 3)  /* refused: vector not owned by this process, no capability to send to the receiver, or a kernel register written from a process window */
 #define ATSINTC_ERR_INVALID                          (1u << 4)  /* refused: task word 0 or priority out of range, or an invalid process, vector or channel number */
 #define ATSINTC_ERR_UNMAPPED                         (1u << 5)  /* access to an address with no register (write ignored, read returns 0) */
-#define ATSINTC_ERR_PENDING_OVERFLOW                 (1u << 6)  /* an interrupt arrived while the vector's pending counter was saturated (kernel window only) */
+#define ATSINTC_ERR_PENDING_OVERFLOW                 (1u << 6)  /* an interrupt arrived while the vector's pending counter was saturated (kernel window only; always 0 in process windows) */
 #define ATSINTC_ERR_HANDLER_BUSY                     (1u << 7)  /* a handler was registered on a channel that already has one waiting */
 
 /* KERNEL window. Kernel-only control window at offset 0x0000. */
 
-/* ID (read-only, reset 0x41545349): Identification: ASCII 'ATSI' (0x41545349). */
+/* ID (read-only, reset 0x41545349): Identification: 0x41545349, 'ATSI' read as a number
+ * (the bytes in little-endian memory are 'ISTA').
+ */
 #define ATSINTC_KERNEL_ID                            0x0u
 
-/* CONFIG0 (read-only, reset 0x0): Build parameters. */
+/* CONFIG0 (read-only, reset 0x4100804): Build parameters (constant). */
 #define ATSINTC_KERNEL_CONFIG0                       0x8u
 #define ATSINTC_KERNEL_CONFIG0_PROCESSES_SHIFT       0
-#define ATSINTC_KERNEL_CONFIG0_PROCESSES_MASK        0xFFu
+#define ATSINTC_KERNEL_CONFIG0_PROCESSES_MASK        0xFFu  /* process slots */
 #define ATSINTC_KERNEL_CONFIG0_PRIORITIES_SHIFT      8
-#define ATSINTC_KERNEL_CONFIG0_PRIORITIES_MASK       0xFF00u
+#define ATSINTC_KERNEL_CONFIG0_PRIORITIES_MASK       0xFF00u  /* priority levels */
 #define ATSINTC_KERNEL_CONFIG0_VECTORS_SHIFT         16
-#define ATSINTC_KERNEL_CONFIG0_VECTORS_MASK          0xFF0000u
+#define ATSINTC_KERNEL_CONFIG0_VECTORS_MASK          0xFF0000u  /* interrupt vectors */
 #define ATSINTC_KERNEL_CONFIG0_CHANNELS_SHIFT        24
-#define ATSINTC_KERNEL_CONFIG0_CHANNELS_MASK         0xFF000000u
+#define ATSINTC_KERNEL_CONFIG0_CHANNELS_MASK         0xFF000000u  /* IPC channels per process */
 
-/* CONFIG1 (read-only, reset 0x0): Build parameters (queue depths). */
+/* CONFIG1 (read-only, reset 0x4100040): Build parameters: queue depths (constant). */
 #define ATSINTC_KERNEL_CONFIG1                       0x10u
 #define ATSINTC_KERNEL_CONFIG1_READY_DEPTH_SHIFT     0
-#define ATSINTC_KERNEL_CONFIG1_READY_DEPTH_MASK      0xFFFFu
+#define ATSINTC_KERNEL_CONFIG1_READY_DEPTH_MASK      0xFFFFu  /* ready-queue depth per process */
 #define ATSINTC_KERNEL_CONFIG1_BLOCKED_DEPTH_SHIFT   16
-#define ATSINTC_KERNEL_CONFIG1_BLOCKED_DEPTH_MASK    0xFF0000u
+#define ATSINTC_KERNEL_CONFIG1_BLOCKED_DEPTH_MASK    0xFF0000u  /* blocked-queue depth per vector */
 #define ATSINTC_KERNEL_CONFIG1_IPC_DEPTH_SHIFT       24
-#define ATSINTC_KERNEL_CONFIG1_IPC_DEPTH_MASK        0xFF000000u
+#define ATSINTC_KERNEL_CONFIG1_IPC_DEPTH_MASK        0xFF000000u  /* pending messages per channel */
 
 /* READY_SUMMARY (read-only, reset 0x0): Bit p is set when process slot p has at least
  * one ready task.
@@ -99,7 +101,7 @@
 #define ATSINTC_KERNEL_ERROR_UNMAPPED_SHIFT          5
 #define ATSINTC_KERNEL_ERROR_UNMAPPED_MASK           0x20u  /* access to an address with no register (write ignored, read returns 0) */
 #define ATSINTC_KERNEL_ERROR_PENDING_OVERFLOW_SHIFT  6
-#define ATSINTC_KERNEL_ERROR_PENDING_OVERFLOW_MASK   0x40u  /* an interrupt arrived while the vector's pending counter was saturated (kernel window only) */
+#define ATSINTC_KERNEL_ERROR_PENDING_OVERFLOW_MASK   0x40u  /* an interrupt arrived while the vector's pending counter was saturated (kernel window only; always 0 in process windows) */
 #define ATSINTC_KERNEL_ERROR_HANDLER_BUSY_SHIFT      7
 #define ATSINTC_KERNEL_ERROR_HANDLER_BUSY_MASK       0x80u  /* a handler was registered on a channel that already has one waiting */
 
@@ -136,8 +138,7 @@
 #define ATSINTC_KERNEL_VEC_RAISE(v)                  (0x600u + ATSINTC_STRIDE * (v))
 
 /* CAP[p], p = 0..3 (read/write, reset 0x0): Send capabilities of process p: bit q set =
- * p may send to process q. Reset: the kernel process (0) may send to all, others to
- * none.
+ * p may send to process q (none at reset; the kernel grants them, its own included).
  */
 #define ATSINTC_KERNEL_CAP(p)                        (0x800u + ATSINTC_STRIDE * (p))
 
@@ -184,7 +185,7 @@
 #define ATSINTC_PROC_ERROR_UNMAPPED_SHIFT            5
 #define ATSINTC_PROC_ERROR_UNMAPPED_MASK             0x20u  /* access to an address with no register (write ignored, read returns 0) */
 #define ATSINTC_PROC_ERROR_PENDING_OVERFLOW_SHIFT    6
-#define ATSINTC_PROC_ERROR_PENDING_OVERFLOW_MASK     0x40u  /* an interrupt arrived while the vector's pending counter was saturated (kernel window only) */
+#define ATSINTC_PROC_ERROR_PENDING_OVERFLOW_MASK     0x40u  /* an interrupt arrived while the vector's pending counter was saturated (kernel window only; always 0 in process windows) */
 #define ATSINTC_PROC_ERROR_HANDLER_BUSY_SHIFT        7
 #define ATSINTC_PROC_ERROR_HANDLER_BUSY_MASK         0x80u  /* a handler was registered on a channel that already has one waiting */
 

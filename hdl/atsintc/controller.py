@@ -103,8 +103,7 @@ class ATSIntc(wiring.Component):
         irq_q = Signal(V)
         handler = [Signal(X, name=f"handler{i}") for i in range(P * CH)]
         handler_v = Signal(P * CH)
-        cap = [Signal(P, name=f"cap{i}", init=((1 << P) - 1) if i == 0 else 0)
-               for i in range(P)]
+        cap = [Signal(P, name=f"cap{i}") for i in range(P)]
         err = [Signal(len(ERRORS), name=f"error{w}") for w in range(P + 1)]  # 0 = kernel
         timeout = [Signal(32, name=f"wait_timeout{i}", init=4096) for i in range(P)]
         irq_en = [Signal(2, name=f"irq_enable{i}") for i in range(P)]
@@ -282,10 +281,9 @@ class ATSIntc(wiring.Component):
             with m.If(H("ID", K) & rd):
                 m.d.comb += rdata.eq(self.map.lookup(K, "ID").reset)
             with m.Elif(H("CONFIG0", K) & rd):
-                m.d.comb += rdata.eq(P | (p.priorities << 8) | (V << 16) | (CH << 24))
+                m.d.comb += rdata.eq(self.map.lookup(K, "CONFIG0").reset_value(p))
             with m.Elif(H("CONFIG1", K) & rd):
-                m.d.comb += rdata.eq(p.ready_depth | (p.blocked_depth << 16) |
-                                     (p.ipc_depth << 24))
+                m.d.comb += rdata.eq(self.map.lookup(K, "CONFIG1").reset_value(p))
             with m.Elif(H("READY_SUMMARY", K) & rd):
                 m.d.comb += rdata.eq(Cat(~q.empty for q in pqs))
             with m.Elif(H("ERROR", K)):

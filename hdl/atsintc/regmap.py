@@ -21,8 +21,8 @@ Task word (XLEN bits)::
     [0]           flag, software-defined, carried unchanged
 
 A task word of 0 means "no task" (a dequeue of an empty queue returns 0). The priority
-field is ``ceil(log2(priorities))`` bits starting at bit 1; with more than 8 levels the
-pointer must be aligned accordingly.
+field is ``ceil(log2(priorities))`` bits (at least one) starting at bit 1, so the
+pointer must be aligned to ``2 ** (1 + prio_bits)`` bytes: 16 bytes for 5..8 levels.
 """
 
 from dataclasses import dataclass, field
@@ -46,7 +46,7 @@ ERRORS = [
                 "vector or channel number"),
     ("UNMAPPED", "access to an address with no register (write ignored, read returns 0)"),
     ("PENDING_OVERFLOW", "an interrupt arrived while the vector's pending counter was "
-                         "saturated (kernel window only)"),
+                         "saturated (kernel window only; always 0 in process windows)"),
     ("HANDLER_BUSY", "a handler was registered on a channel that already has one waiting"),
 ]
 
@@ -67,7 +67,10 @@ class Register:
     description: str
     count: Optional[str] = None  # name of the parameter giving the array length
     fields: tuple = ()
-    reset: int = 0
+    reset: object = 0           # an int, or a function of the Params
+
+    def reset_value(self, params):
+        return self.reset(params) if callable(self.reset) else self.reset
 
     def length(self, params):
         return 1 if self.count is None else getattr(params, self.count)
@@ -88,14 +91,19 @@ def _error_fields():
 
 
 KERNEL = Window("KERNEL", "Kernel-only control window at offset 0x0000.", (
-    Register("ID", 0x000, "R", "Identification: ASCII 'ATSI' (0x41545349).",
-             reset=0x41545349),
-    Register("CONFIG0", 0x008, "R", "Build parameters.", fields=(
-        Field("PROCESSES", 0, 8), Field("PRIORITIES", 8, 8), Field("VECTORS", 16, 8),
-        Field("CHANNELS", 24, 8))),
-    Register("CONFIG1", 0x010, "R", "Build parameters (queue depths).", fields=(
-        Field("READY_DEPTH", 0, 16), Field("BLOCKED_DEPTH", 16, 8),
-        Field("IPC_DEPTH", 24, 8))),
+    Register("ID", 0x000, "R", "Identification: 0x41545349, 'ATSI' read as a number "
+             "(the bytes in little-endian memory are 'ISTA').", reset=0x41545349),
+    Register("CONFIG0", 0x008, "R", "Build parameters (constant).", fields=(
+        Field("PROCESSES", 0, 8, "process slots"),
+        Field("PRIORITIES", 8, 8, "priority levels"),
+        Field("VECTORS", 16, 8, "interrupt vectors"),
+        Field("CHANNELS", 24, 8, "IPC channels per process")),
+        reset=lambda p: p.processes | p.priorities << 8 | p.vectors << 16 | p.channels << 24),
+    Register("CONFIG1", 0x010, "R", "Build parameters: queue depths (constant).", fields=(
+        Field("READY_DEPTH", 0, 16, "ready-queue depth per process"),
+        Field("BLOCKED_DEPTH", 16, 8, "blocked-queue depth per vector"),
+        Field("IPC_DEPTH", 24, 8, "pending messages per channel")),
+        reset=lambda p: p.ready_depth | p.blocked_depth << 16 | p.ipc_depth << 24),
     Register("READY_SUMMARY", 0x018, "R",
              "Bit p is set when process slot p has at least one ready task."),
     Register("ERROR", 0x020, "RW1C", "Sticky error bits of the kernel window; write 1 to "
@@ -120,8 +128,8 @@ KERNEL = Window("KERNEL", "Kernel-only control window at offset 0x0000.", (
              "Test/software trigger: any write counts one interrupt on vector v, "
              "exactly like a rising edge of its input.", count="vectors"),
     Register("CAP", 0x800, "RW",
-             "Send capabilities of process p: bit q set = p may send to process q. "
-             "Reset: the kernel process (0) may send to all, others to none.",
+             "Send capabilities of process p: bit q set = p may send to process q "
+             "(none at reset; the kernel grants them, its own included).",
              count="processes"),
 ))
 
@@ -255,6 +263,8 @@ class RegisterMap:
         r = self.lookup(window_name, name)
         if not 0 <= index < r.length(self.params):
             raise IndexError(f"{window_name}.{name}[{index}] out of range")
+        if window_name != "KERNEL" and not 0 <= process < self.params.processes:
+            raise IndexError(f"process {process} out of range 0..{self.params.processes - 1}")
         base = 0 if window_name == "KERNEL" else WINDOW_SIZE * (process + 1)
         return base + r.offset + index * STRIDE
 

@@ -192,11 +192,11 @@ def c_header(params=Params()):
                 i = _index(r)
                 n = r.length(params)
                 d.comment(f"{r.name}[{i}], {i} = 0..{n - 1} ({access}, reset "
-                          f"{_hex(r.reset)}): {r.description}")
+                          f"{_hex(r.reset_value(params))}): {r.description}")
                 d.define(f"{pre}_{r.name}({i})",
                          f"({_c_int(r.offset)} + ATSINTC_STRIDE * ({i}))")
             else:
-                d.comment(f"{r.name} ({access}, reset {_hex(r.reset)}): {r.description}")
+                d.comment(f"{r.name} ({access}, reset {_hex(r.reset_value(params))}): {r.description}")
                 d.define(f"{pre}_{r.name}", _c_int(r.offset))
             for f in r.fields:
                 d.define(f"{pre}_{r.name}_{f.name}_SHIFT", str(f.lsb))
@@ -272,7 +272,7 @@ def _svd_register(parent, reg, params):
     _sub(e, "addressOffset", _hex(reg.offset))
     _sub(e, "size", params.xlen)
     _sub(e, "access", _ACCESS[reg.access][1])
-    _sub(e, "resetValue", _hex(reg.reset))
+    _sub(e, "resetValue", _hex(reg.reset_value(params)))
     _sub(e, "resetMask", _hex(_mask(0, params.xlen)))
     if reg.access == "RW1C":
         _sub(e, "modifiedWriteValues", "oneToClear")
@@ -440,7 +440,7 @@ def markdown(params=Params()):
         ]
         for r in registers:
             out.append(f"| {_md_offset(r, p)} | {_md_name(r)} | {r.access} | "
-                       f"`{_hex(r.reset)}` | {_md(r.description)} |")
+                       f"`{_hex(r.reset_value(params))}` | {_md(r.description)} |")
         for r in registers:
             if not r.fields:
                 continue

@@ -1,0 +1,284 @@
+"""A programmable interrupt source: models devices for interrupt-latency benchmarks.
+
+Each *vector* drives one level-sensitive interrupt line. A vector asserts its line
+one-shot, periodically or at random times; like a real device the line then stays high
+until software acknowledges it, and every assertion is time-stamped with the SoC's
+free-running cycle counter so software can measure the latency from the line rising to
+its handler. An assertion that falls due while the line is still high is not lost
+silently: it is counted in MISSED.
+
+Ports
+=====
+
+``bus``
+    Wishbone B4 classic slave (:class:`atsintc.wishbone.Signature`), 32-bit data, byte
+    granularity, ``adr`` is a word address (byte offset / 4), ``addr_width`` = 9 (a 2 KiB
+    window).
+``irq`` (Out(vectors))
+    The lines, active high, registered. Bit v is vector v.
+``cycle`` (In(64))
+    Free-running cycle counter of the SoC, used for the time stamps.
+
+Registers (byte offsets)
+========================
+
+Per vector v (0 <= v < vectors), a block at ``0x20*v``:
+
+======  =========  ===  =================================================================
+offset  name       acc  contents
+======  =========  ===  =================================================================
+0x00    MODE       RW   0 off, 1 one-shot, 2 periodic, 3 random (2 bits). A write re-arms
+                        the vector.
+0x04    PERIOD     RW   N (modes 1, 2: cycles; 0 acts as 1) or mean M (mode 3). A write
+                        re-arms the vector.
+0x08    ACK        W    any write deasserts the line; read: the line (bit 0)
+0x0C    STAMP_LO   R    ``cycle`` in the first cycle of the most recent assertion, low
+0x10    STAMP_HI   R    ... and high word
+0x14    COUNT      RW   assertions so far (read); any write clears it
+0x18    MISSED     RW   assertions that fell due while the line was still high; any write
+                        clears it
+0x1C    --         R    reads 0
+======  =========  ===  =================================================================
+
+Global:
+
+======  =========  ===  =================================================================
+0x400   ENABLE     RW   bit v: vector v runs (0 pauses its timer / random draws; the line
+                        is not touched). Reset 0.
+0x404   LINES      R    the ``irq`` lines
+0x408   START      W    any write re-arms all vectors at once (synchronised start)
+0x40C   CONFIG     R    number of vectors
+======  =========  ===  =================================================================
+
+Other offsets read 0 and ignore writes. MODE, PERIOD and ENABLE writes honour ``sel``;
+the other writes act whatever their data and ``sel``. Everything resets to 0.
+
+*Re-arming* a vector (START, or a MODE or PERIOD write to it) reloads its countdown
+with N, arms a one-shot again and reseeds its random generator. Re-arming does not
+touch the line, COUNT, MISSED or the stamp.
+
+Modes and timing (cycles)
+=========================
+
+An assertion *falls due* in a cycle; at the end of it the line is set (and COUNT
+incremented), or, if the line is high and not being acknowledged in that cycle, MISSED
+is incremented instead. The line is high from the next cycle; STAMP is the value of
+``cycle`` in that first high cycle (it is captured at its end, so STAMP reads the new
+value from the second high cycle on). A vector only runs while its ENABLE bit is set.
+
+* Bus: every access is executed in its request cycle and acknowledged in the next (2
+  cycles, read data with the ack).
+* One-shot (1) and periodic (2): re-armed in request cycle t, the vector falls due in
+  cycle t + N, so the line is high from t + N + 1 (N cycles after the bus ack). A
+  periodic vector then falls due every N cycles (t + kN), whether or not it was
+  acknowledged; a one-shot falls due once per arming.
+* Random (3): each running cycle the vector falls due with probability T / 2^32 where
+  T = floor(2^32 / M), using a per-vector xorshift32 generator (Marsaglia 2003: a 32-bit
+  linear-feedback generator, x ^= x << 13; x ^= x >> 17; x ^= x << 5, period 2^32 - 1)
+  seeded with ``(v + 1) * 0x9E3779B9 mod 2^32``: it falls due if the state is below T,
+  and then advances. Inter-arrival times are geometric (the discrete exponential
+  distribution, i.e. Poisson arrivals) with mean M cycles, minimum 1. M <= 1: due every
+  running cycle. T is computed by a shared sequential divider after each PERIOD write:
+  the vector stays quiet meanwhile, 35 cycles after the write's request cycle (34 more
+  for each other vector whose T is being or waiting to be computed; lowest vector
+  first).
+* ACK written in request cycle t: the line is low from t + 1 (the ack cycle), unless a
+  new assertion falls due in t (the line then stays high and COUNT counts it).
+"""
+
+from amaranth.hdl import *
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from .. import wishbone
+
+__all__ = ["InterruptSource", "seed"]
+
+MODE, PERIOD, ACK, STAMP_LO, STAMP_HI, COUNT, MISSED = range(7)     # word in a block
+BLOCK = 0x20
+ENABLE, LINES, START, CONFIG = 0x400, 0x404, 0x408, 0x40C
+MODE_OFF, MODE_ONESHOT, MODE_PERIODIC, MODE_RANDOM = range(4)
+
+
+def seed(v):
+    """Initial state of vector v's random generator (never 0)."""
+    return ((v + 1) * 0x9E3779B9) & 0xFFFFFFFF
+
+
+def _xorshift32(m, x, name):
+    a = Signal(32, name=f"{name}_a")
+    b = Signal(32, name=f"{name}_b")
+    c = Signal(32, name=f"{name}_c")
+    m.d.comb += [a.eq(x ^ (x << 13)[:32]), b.eq(a ^ (a >> 17)), c.eq(b ^ (b << 5)[:32])]
+    return c
+
+
+class InterruptSource(wiring.Component):
+    """Programmable interrupt source (see the module documentation).
+
+    Parameters
+    ----------
+    vectors : int
+        Number of vectors (lines), 1..32.
+    """
+
+    addr_width = 9
+    counter_width = 32
+
+    def __init__(self, *, vectors=4):
+        if isinstance(vectors, bool) or not isinstance(vectors, int):
+            raise TypeError(f"vectors must be an integer, not {vectors!r}")
+        if not 1 <= vectors <= 32:
+            raise ValueError(f"vectors must be between 1 and 32, not {vectors}")
+        self.vectors = vectors
+        super().__init__({
+            "bus": In(wishbone.Signature(addr_width=self.addr_width, data_width=32,
+                                         granularity=8)),
+            "irq": Out(vectors),
+            "cycle": In(64),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        V, CW = self.vectors, self.counter_width
+        bus = self.bus
+
+        # ---- state ------------------------------------------------------------------------
+        mode = [Signal(2, name=f"mode{v}") for v in range(V)]
+        period = [Signal(CW, name=f"period{v}") for v in range(V)]
+        left = [Signal(CW, name=f"left{v}") for v in range(V)]
+        armed = Signal(V)
+        stamp = [Signal(64, name=f"stamp{v}") for v in range(V)]
+        count = [Signal(32, name=f"count{v}") for v in range(V)]
+        missed = [Signal(32, name=f"missed{v}") for v in range(V)]
+        fresh = Signal(V)                   # the line rose at the last clock edge
+        rng = [Signal(32, name=f"rng{v}", init=seed(v)) for v in range(V)]
+        thr = [Signal(32, name=f"rand_thr{v}") for v in range(V)]
+        dirty = Signal(V)                   # thr[v] is out of date
+        enable = Signal(V)
+
+        # ---- bus ------------------------------------------------------------------------------
+        req = bus.cyc & bus.stb & ~bus.ack
+        rd = req & ~bus.we
+        wr = req & bus.we
+        byte = Signal(self.addr_width + 2)
+        m.d.comb += byte.eq(Cat(Const(0, 2), bus.adr))
+        wmask = Signal(32)
+        m.d.comb += wmask.eq(Cat(bus.sel[k].replicate(8) for k in range(4)))
+
+        def merged(old):
+            n = len(old)
+            return (old & ~wmask[:n]) | (bus.dat_w[:n] & wmask[:n])
+
+        rdata = Signal(32)
+        w_mode, w_period, w_ack, w_count, w_missed = (Signal(V, name=f"w_{n}") for n in
+                                                      ("mode", "period", "ack", "count",
+                                                       "missed"))
+        start = Signal()
+
+        with m.If(req):
+            with m.If(byte[10]):
+                with m.Switch(byte[2:10]):
+                    with m.Case((ENABLE - 0x400) // 4):
+                        m.d.comb += rdata.eq(enable)
+                        with m.If(wr):
+                            m.d.sync += enable.eq(merged(enable))
+                    with m.Case((LINES - 0x400) // 4):
+                        m.d.comb += rdata.eq(self.irq)
+                    with m.Case((START - 0x400) // 4):
+                        m.d.comb += start.eq(wr)
+                    with m.Case((CONFIG - 0x400) // 4):
+                        m.d.comb += rdata.eq(V)
+            with m.Else():
+                with m.Switch(byte[5:10]):
+                    for v in range(V):
+                        with m.Case(v):
+                            with m.Switch(byte[2:5]):
+                                with m.Case(MODE):
+                                    m.d.comb += [rdata.eq(mode[v]), w_mode[v].eq(wr)]
+                                with m.Case(PERIOD):
+                                    m.d.comb += [rdata.eq(period[v]), w_period[v].eq(wr)]
+                                with m.Case(ACK):
+                                    m.d.comb += [rdata.eq(self.irq[v]), w_ack[v].eq(wr)]
+                                with m.Case(STAMP_LO):
+                                    m.d.comb += rdata.eq(stamp[v][:32])
+                                with m.Case(STAMP_HI):
+                                    m.d.comb += rdata.eq(stamp[v][32:])
+                                with m.Case(COUNT):
+                                    m.d.comb += [rdata.eq(count[v]), w_count[v].eq(wr)]
+                                with m.Case(MISSED):
+                                    m.d.comb += [rdata.eq(missed[v]), w_missed[v].eq(wr)]
+        m.d.sync += [bus.ack.eq(req), bus.dat_r.eq(Mux(rd, rdata, 0))]
+
+        # ---- shared divider: thr[v] = 2**32 // period[v] after PERIOD writes ------------------
+        div_busy = Signal()
+        div_v = Signal(range(max(2, V)))
+        div_m = Signal(32)
+        div_rem = Signal(32)
+        div_q = Signal(32)
+        div_cnt = Signal(range(34))
+        div_done = Signal()
+        with m.If(~div_busy):
+            pick = Signal(range(max(2, V)))
+            for v in reversed(range(V)):
+                with m.If(dirty[v]):
+                    m.d.comb += pick.eq(v)
+            with m.If(dirty.any()):
+                m.d.sync += [div_busy.eq(1), div_v.eq(pick), div_m.eq(Array(period)[pick]),
+                             div_rem.eq(0), div_q.eq(0), div_cnt.eq(33)]
+        with m.Else():
+            # restoring division of 2**32 (33 bits, only the top one set) by div_m
+            trial = Signal(33)
+            ge = Signal()
+            m.d.comb += [trial.eq(Cat(div_cnt == 33, div_rem)), ge.eq(trial >= div_m)]
+            m.d.sync += [div_rem.eq(Mux(ge, trial - div_m, trial)),
+                         div_q.eq(Cat(ge, div_q[:31])), div_cnt.eq(div_cnt - 1)]
+            with m.If(div_cnt == 1):
+                m.d.comb += div_done.eq(1)
+                m.d.sync += div_busy.eq(0)
+                with m.Switch(div_v):
+                    for v in range(V):
+                        with m.Case(v):
+                            m.d.sync += thr[v].eq(Cat(ge, div_q[:31]))
+        for v in range(V):
+            m.d.sync += dirty[v].eq((dirty[v] & ~(div_done & (div_v == v))) | w_period[v])
+
+        # ---- vectors ----------------------------------------------------------------------------
+        for v in range(V):
+            due = Signal(name=f"due{v}")
+            period_next = Signal(CW, name=f"period_next{v}")
+            m.d.comb += period_next.eq(Mux(w_period[v], merged(period[v]), period[v]))
+            with m.If(w_mode[v]):
+                m.d.sync += mode[v].eq(merged(mode[v]))
+            m.d.sync += period[v].eq(period_next)
+
+            timer_on = enable[v] & ((mode[v] == MODE_PERIODIC) |
+                                    ((mode[v] == MODE_ONESHOT) & armed[v]))
+            random_on = enable[v] & (mode[v] == MODE_RANDOM) & ~dirty[v]
+            with m.If(start | w_mode[v] | w_period[v]):              # re-arm
+                m.d.sync += [left[v].eq(Mux(period_next > 1, period_next, 1)),
+                             armed[v].eq(1), rng[v].eq(seed(v))]
+            with m.Else():
+                with m.If(timer_on):
+                    with m.If(left[v] <= 1):
+                        m.d.comb += due.eq(1)
+                        m.d.sync += left[v].eq(Mux(period[v] > 1, period[v], 1))
+                        with m.If(mode[v] == MODE_ONESHOT):
+                            m.d.sync += armed[v].eq(0)
+                    with m.Else():
+                        m.d.sync += left[v].eq(left[v] - 1)
+                with m.If(random_on):
+                    m.d.sync += rng[v].eq(_xorshift32(m, rng[v], f"xs{v}"))
+                    m.d.comb += due.eq((period[v] <= 1) | (rng[v] < thr[v]))
+
+            keep = Signal(name=f"keep{v}")          # the line stays high
+            m.d.comb += keep.eq(self.irq[v] & ~w_ack[v])
+            m.d.sync += [
+                self.irq[v].eq(keep | due),
+                fresh[v].eq(due & ~keep),
+                count[v].eq(Mux(w_count[v], 0, count[v]) + (due & ~keep)),
+                missed[v].eq(Mux(w_missed[v], 0, missed[v]) + (due & keep)),
+            ]
+            with m.If(fresh[v]):
+                m.d.sync += stamp[v].eq(self.cycle)
+        return m
