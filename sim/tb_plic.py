@@ -338,6 +338,7 @@ async def test_claim_order(dut):
     await e.set_src(bits)
     await e.idle(1)
     await e.set_src(0)
+    assert await e.claim(0) == 0        # request cycle t + 1: not visible before t + 2
     got = [await e.claim(0) for _ in ids]
     assert got == ids
     # priority 0 is never claimed

@@ -73,7 +73,7 @@ def gateware_digest():
     """Digest of the package's Python sources: a cache key for generated Verilog that
     avoids re-running the (slow, for big configurations) Verilog conversion."""
     root = Path(__file__).resolve().parent
-    return _digest(*(f"{f.name}:{f.read_text()}" for f in sorted(root.glob("*.py"))))
+    return _digest(*(f"{f.name}:{f.read_text()}" for f in sorted(root.rglob("*.py"))))
 
 
 def build(verilog_sources, toplevel, name, *, build_args=(), key=None, log=print):

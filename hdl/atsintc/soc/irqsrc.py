@@ -78,10 +78,11 @@ value from the second high cycle on). A vector only runs while its ENABLE bit is
   seeded with ``(v + 1) * 0x9E3779B9 mod 2^32``: it falls due if the state is below T,
   and then advances. Inter-arrival times are geometric (the discrete exponential
   distribution, i.e. Poisson arrivals) with mean M cycles, minimum 1. M <= 1: due every
-  running cycle. T is computed by a shared sequential divider after each PERIOD write:
-  the vector stays quiet meanwhile, 35 cycles after the write's request cycle (34 more
-  for each other vector whose T is being or waiting to be computed; lowest vector
-  first).
+  running cycle. T is computed by a shared sequential divider (33 steps) after each
+  PERIOD write, and the vector stays quiet meanwhile: after a PERIOD write in request
+  cycle t it can fall due from cycle t + 35 on (its line rises at t + 36 at the
+  earliest), 34 cycles later for each other vector whose T is being or waiting to be
+  computed (lowest vector first).
 * ACK written in request cycle t: the line is low from t + 1 (the ack cycle), unless a
   new assertion falls due in t (the line then stays high and COUNT counts it).
 """
