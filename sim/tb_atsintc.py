@@ -38,7 +38,8 @@ def PR(p, name, i=0):
 
 
 def task(n, prio, params=PARAMS):
-    return task_word(0x1000 + 16 * n, prio, params=params)
+    """Task word n at priority prio (folded into the configured levels)."""
+    return task_word(0x1000 + 16 * n, prio % params.priorities, params=params)
 
 
 class Bus:
@@ -177,12 +178,12 @@ async def test_registers(dut):
         await e.read(K("VEC_CFG", v))
     # invalid owner
     await e.write(K("VEC_CFG", 0), PARAMS.processes)
-    assert await e.read(K("ERROR")) == ERR["INVALID"]
+    assert await e.read(K("ERROR")) & ERR["INVALID"]
     await e.write(K("ERROR"), ERR["INVALID"])
     # unmapped: a hole, the odd word of an 8-byte slot, a write to a read-only
     # register, a read of a write-only one, and past the last window
     await e.read(PR(0, "ENQUEUE"))
-    assert await e.read(PR(0, "ERROR")) == ERR["UNMAPPED"]
+    assert await e.read(PR(0, "ERROR")) & ERR["UNMAPPED"]
     await e.write(K("ID"), 5)
     await e.read(0x0F00)
     if WB == 4:
@@ -211,13 +212,13 @@ async def test_ready_queue(dut):
     await e.write(PR(p, "ENQUEUE"), 0)
     if PARAMS.priorities < (1 << PARAMS.prio_bits):
         await e.write(PR(p, "ENQUEUE"), 0x1000 | (PARAMS.priorities << 1))
-    assert await e.read(PR(p, "ERROR")) == ERR["INVALID"]
+    assert await e.read(PR(p, "ERROR")) & ERR["INVALID"]
     await e.write(PR(p, "ERROR"), 0xFF)
     # full: the refused enqueue is reported and nothing is lost
     for i in range(PARAMS.ready_depth):
         await e.write(PR(p, "ENQUEUE"), task(i, i % PARAMS.priorities))
     await e.write(PR(p, "ENQUEUE"), task(999, 0))
-    assert await e.read(PR(p, "ERROR")) == ERR["READY_FULL"]
+    assert await e.read(PR(p, "ERROR")) & ERR["READY_FULL"]
     for _ in range(PARAMS.ready_depth + 1):
         await e.read(PR(p, "DEQUEUE"))
     await e.check_errors()
@@ -246,7 +247,7 @@ async def test_block_and_wake(dut):
     assert (await e.read(K("VEC_STATUS", v))) & 0xFFFF == 3
     for i in range(3):
         await e.write(PR(p, "BLOCK", v), task(10 + i, 1))
-    assert await e.read(PR(p, "READY_COUNT")) == 3
+    assert await e.read(PR(p, "READY_COUNT")) == min(3, PARAMS.ready_depth)
     await e.read(K("VEC_STATUS", v))
     # software trigger behaves like an edge
     await e.write(PR(p, "BLOCK", v), task(20, 0))
@@ -256,11 +257,17 @@ async def test_block_and_wake(dut):
     # permission: another process may not block on v
     if P > 1:
         await e.write(PR(0, "BLOCK", v), task(30, 0))
-        assert await e.read(PR(0, "ERROR")) == ERR["PERMISSION"]
-    # blocked queue full
+        assert await e.read(PR(0, "ERROR")) & ERR["PERMISSION"]
+    # blocked queue full (first use up the pending events and empty the ready queue)
+    while await e.read(PR(p, "DEQUEUE")):
+        await e.settle()
+    while (await e.read(K("VEC_STATUS", v))) & 0xFFFF:
+        await e.write(PR(p, "BLOCK", v), task(50, 1))
+        await e.read(PR(p, "DEQUEUE"))
+    await e.write(PR(p, "ERROR"), 0xFF)
     for i in range(PARAMS.blocked_depth + 1):
         await e.write(PR(p, "BLOCK", v), task(40 + i, 3 % PARAMS.priorities))
-    assert await e.read(PR(p, "ERROR")) == ERR["BLOCKED_FULL"]
+    assert await e.read(PR(p, "ERROR")) & ERR["BLOCKED_FULL"]
     await e.read(K("VEC_STATUS", v))
     for _ in range(PARAMS.blocked_depth):
         await e.pulse(v)
@@ -284,7 +291,7 @@ async def test_pending_saturation(dut):
         await e.set_line(v, 0)
         await e.bus.idle()
     assert (await e.read(K("VEC_STATUS", v))) & 0xFFFF == 0xFFFF
-    assert await e.read(K("ERROR")) == ERR["PENDING_OVERFLOW"]
+    assert await e.read(K("ERROR")) & ERR["PENDING_OVERFLOW"]
     await e.write(K("ERROR"), ERR["PENDING_OVERFLOW"])
     await e.check_errors()
 
@@ -331,7 +338,7 @@ async def test_ipc_and_syscall(dut):
         return q * CH + ch
     # no capability: refused, nothing delivered
     await e.write(PR(user, "SEND", slot(kern, c)), 0xAAA0)
-    assert await e.read(PR(user, "ERROR")) == ERR["PERMISSION"]
+    assert await e.read(PR(user, "ERROR")) & ERR["PERMISSION"]
     await e.write(PR(user, "ERROR"), ERR["PERMISSION"])
     assert await e.read(PR(kern, "RECV", c)) == 0
     await e.write(K("CAP", user), 1 << kern)
@@ -350,12 +357,12 @@ async def test_ipc_and_syscall(dut):
     # --- pending messages with no handler, and the bound ---
     for i in range(PARAMS.ipc_depth + 1):
         await e.write(PR(user, "SEND", slot(kern, c)), 0x100 + i)
-    assert await e.read(PR(user, "ERROR")) == ERR["IPC_FULL"]
+    assert await e.read(PR(user, "ERROR")) & ERR["IPC_FULL"]
     await e.write(PR(kern, "HANDLER", c), task(101, 2))          # ready at once
     await e.read(PR(kern, "READY_COUNT"))
     await e.write(PR(kern, "HANDLER", 0), task(102, 2))
     await e.write(PR(kern, "HANDLER", 0), task(103, 2))          # busy
-    assert await e.read(PR(kern, "ERROR")) == ERR["HANDLER_BUSY"]
+    assert await e.read(PR(kern, "ERROR")) & ERR["HANDLER_BUSY"]
     for _ in range(PARAMS.ipc_depth + 1):
         await e.read(PR(kern, "RECV", c))
     await e.read(PR(kern, "DEQUEUE"))

@@ -17,6 +17,8 @@ CONFIGS = [
                      ipc_depth=2), 50_000),
     ("rv64", Params(processes=2, priorities=4, ready_depth=8, vectors=8, blocked_depth=4,
                     channels=3, ipc_depth=3, xlen=64), 50_000),
+    ("minimal", Params(processes=1, priorities=1, ready_depth=1, vectors=1, blocked_depth=1,
+                       channels=1, ipc_depth=1), 20_000),
     ("default", Params(), 10_000),
 ]
 

@@ -143,19 +143,22 @@ def cmd_bench_controller(args):
 
 
 def cmd_demo(args):
-    from .bench_pq import format_table, run
+    from . import bench_ctl, bench_pq
+    from .export import controller_verilog
+    from .regmap import Params
     from .toolchain import build_root
 
     out = Path(args.out) if args.out else build_root()
-    _log("== 1/2 generating Verilog ==")
-    v = out / "atsintc_pqueue.v"
-    v.parent.mkdir(parents=True, exist_ok=True)
-    v.write_text(pqueue_verilog(64, 8, 32))
-    _log(f"wrote {v}")
-    _log("== 2/2 priority-queue benchmark ==")
-    result = run(64, 8, 32, json_path=out / "bench-pq.json", log=_log)
+    _log("== 1/3 generating the controller's Verilog (default parameters) ==")
+    _write(out / "atsintc.v", controller_verilog(Params()))
+    _log("== 2/3 priority-queue benchmark ==")
+    pq = bench_pq.run(64, 8, 32, json_path=out / "bench-pq.json", log=_log)
+    _log("== 3/3 controller benchmark ==")
+    ctl = bench_ctl.run(Params(), json_path=out / "bench-controller.json", log=_log)
     print()
-    print(format_table(result))
+    print(bench_pq.format_table(pq))
+    print()
+    print(bench_ctl.format_table(ctl))
     return 0
 
 
@@ -215,9 +218,9 @@ def build_parser():
     bc.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     bc.set_defaults(func=cmd_bench_controller)
 
-    d = sub.add_parser("demo", help="the main job: generate Verilog and run the benchmark",
-                       description="Generate the queue's Verilog and run the queue "
-                                   "benchmark; results go to build/.")
+    d = sub.add_parser("demo", help="the main job: generate Verilog and run the benchmarks",
+                       description="Generate the controller's Verilog and run the queue and "
+                                   "controller benchmarks; results go to build/.")
     d.add_argument("--out", metavar="DIR", help="output directory (default build/)")
     d.set_defaults(func=cmd_demo)
     return p

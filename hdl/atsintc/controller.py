@@ -97,7 +97,7 @@ class ATSIntc(wiring.Component):
         m.submodules.mailbox = mailbox = FifoBank(P * CH, p.ipc_depth, X, name="mailbox")
 
         pending = [Signal(PENDING_BITS, name=f"pending{v}") for v in range(V)]
-        owner = [Signal(range(P), name=f"owner{v}") for v in range(V)]
+        owner = [Signal(range(max(2, P)), name=f"owner{v}") for v in range(V)]
         level = Signal(V)
         gate = Signal(V, init=(1 << V) - 1)
         irq_q = Signal(V)
@@ -128,7 +128,7 @@ class ATSIntc(wiring.Component):
                                  (off[:3] == 0))
                 hit[key] = h
                 if r.is_array():
-                    ix = Signal(range(n), name=f"idx_{w.name}_{r.name}".lower())
+                    ix = Signal(range(max(2, n)), name=f"idx_{w.name}_{r.name}".lower())
                     m.d.comb += ix.eq((off - r.offset)[3:])
                     idx[key] = ix
 
