@@ -7,7 +7,8 @@ The queue is a linear array of ``ceil(depth / 2)`` *cells*. Cell 0 is at the hea
 Every cell holds two *slots* (kept sorted, slot 0 first) and, between cell ``i - 1``
 and cell ``i``, one *token* register carrying an entry that is travelling right.
 All registers update every cycle; a cell only ever looks at its own registers, the
-registers of cell ``i + 1`` and one "pull" bit of cell ``i - 1``. No signal reaches
+registers of cell ``i + 1`` and one bit of cell ``i - 1`` (its slot 1 is full, so it
+does not pull). No signal reaches
 more than two cells, so the logic per cell, and hence Fmax, does not depend on depth.
 
 Order: entry ``a`` goes before ``b`` if ``a.prio < b.prio`` (0 is the highest
@@ -33,6 +34,23 @@ to its right; so slot 0 of cell 0 is always the best entry, and it is refilled f
 cell 1 in the same cycle it is taken. The last cell never overflows while the entry
 count is at most ``depth`` (checked exhaustively for small depths in the reference
 model and by the formal proof and random tests for the configured ones).
+
+Implementation
+==============
+
+The logic of a cell is three modules, each a synthesis boundary (their names contain
+``datapath``, which :mod:`atsintc.synth` keeps as hierarchy so that ABC maps each on
+its own). This fixes every register-to-register path at five LUT4 levels, for any
+depth:
+
+* ``_CellCompare`` (two levels): the incoming token ``T`` compared with slot 0, slot 1
+  and with the token ``V`` and slot 0 ``U`` of cell ``i + 1``;
+* ``_CellSelect`` (one level): the one-hot selects, each a single LUT of those results
+  and of terms of valid bits computed in parallel with the comparisons; the select of
+  ``T`` needs two levels and is handed on as two products;
+* ``_CellDatapath`` (two levels): the multiplexers of {entry, valid} into slot 0,
+  slot 1 and the forwarded token, the select of ``T`` entering only the second level;
+  in slices of at most ``SLICE_BITS`` bits, each with its own copy of that select.
 
 Ports and timing
 ================
@@ -84,28 +102,209 @@ def entry_layout(priorities, width):
     })
 
 
-class _CellDatapath(Elaboratable):
-    """The data multiplexers of one cell: three destinations, five sources, one-hot
-    selects. Kept as its own module so synthesis sees the select nets as boundaries
-    (otherwise ABC re-derives the whole control cone inside every data bit)."""
+def _pin(m, name, value):
+    """A wire that synthesis keeps (``keep``): ABC maps the logic on either side of it
+    separately. Used to impose the LUT structure where ABC would pick a deeper one."""
+    sig = Signal(len(Value.cast(value)), name=name, attrs={"keep": 1})
+    m.d.comb += sig.eq(value)
+    return sig
 
-    SOURCES = ("S0", "S1", "T", "U", "V")
+
+class _CellDatapath(Elaboratable):
+    """The data multiplexers of one cell: destinations ``next0``, ``next1`` and ``fwd``
+    from sources ``S0``, ``S1``, ``T`` and ``P`` (the offer of cell i + 1: ``V`` if
+    ``tf1``, else ``U``), with one-hot selects. The select of ``T`` arrives in two
+    products, ``t = t0 & t1 | t2 & t3``, and is formed here, so that it only enters the
+    last of the two LUT levels of every bit::
+
+        out = (S0 & s0 | S1 & s1) | ((tf1 ? V : U) & p) | (T & t)
+
+    Kept as its own module (a synthesis boundary, like the other ``*datapath*``
+    modules) so that ABC does not re-derive the control cone inside every data bit."""
+
     DESTS = ("next0", "next1", "fwd")
 
-    def __init__(self, width, name):
-        self.src = {k: Signal(width, name=f"{k}") for k in self.SOURCES}
-        self.sel = {(d, k): Signal(name=f"{d}_from_{k}") for d in self.DESTS for k in self.SOURCES}
+    def __init__(self, width, right):
+        self.right = right
+        keys = ("S0", "S1", "T", "U", "V") if right else ("S0", "S1", "T")
+        self.src = {k: Signal(width, name=k) for k in keys}
+        self.sel = {(d, k): Signal(name=f"{d}_from_{k}")
+                    for d in self.DESTS for k in ("S0", "S1", "P")
+                    if (right or k != "P") and (d != "fwd" or k != "S0")}
+        self.t_parts = {d: [Signal(name=f"{d}_t{j}") for j in range(4)] for d in self.DESTS}
+        self.t_sel = {d: Signal(name=f"{d}_from_T") for d in self.DESTS}
+        self.tf1 = Signal(name="tf1")
         self.dst = {d: Signal(width, name=d) for d in self.DESTS}
         self._width = width
 
     def elaborate(self, platform):
         m = Module()
         w = self._width
+
+        def term(d, k, src):
+            return src & self.sel[d, k].replicate(w) if (d, k) in self.sel else Const(0, w)
+
         for d in self.DESTS:
-            acc = Const(0, w)
-            for k in self.SOURCES:
-                acc = acc | (self.src[k] & self.sel[(d, k)].replicate(w))
+            t0, t1, t2, t3 = self.t_parts[d]
+            m.d.comb += self.t_sel[d].eq(t0 & t1 | t2 & t3)
+            slots = _pin(m, f"{d}_slots", term(d, "S0", self.src["S0"]) |
+                         term(d, "S1", self.src["S1"]))
+            acc = slots | (self.src["T"] & self.t_sel[d].replicate(w))
+            if self.right:
+                p = Mux(self.tf1, self.src["V"], self.src["U"])
+                acc = acc | _pin(m, f"{d}_offer", term(d, "P", p))
             m.d.comb += self.dst[d].eq(acc)
+        return m
+
+
+def _lt_eq(a, b):
+    """``(a < b, a == b)`` for unsigned values, as a balanced tree of 2-bit compares
+    (two LUT levels for 4 bits)."""
+    if len(a) <= 2:
+        return a < b, a == b
+    h = len(a) // 2
+    lt_lo, eq_lo = _lt_eq(a[:h], b[:h])
+    lt_hi, eq_hi = _lt_eq(a[h:], b[h:])
+    return lt_hi | (eq_hi & lt_lo), eq_hi & eq_lo
+
+
+def _before(a_prio, a_new, b_valid, b_prio):
+    """``a`` (physically left of ``b``, valid) goes before ``b``: better priority, or
+    equal priority and ``a`` is older (it is older unless it is a new token); an empty
+    ``b`` is worse than anything. As one compare: ``{a.prio, new} < {b.prio, 1}``."""
+    return ~b_valid | _lt_eq(Cat(a_new, a_prio), Cat(Const(1, 1), b_prio))[0]
+
+
+class _CellCompare(Elaboratable):
+    """The priority comparisons of one cell's incoming token ``T`` with ``S0``, ``S1``,
+    ``U`` and ``V`` (``U``/``V`` only if ``right``). A synthesis boundary like
+    :class:`_CellDatapath`: every output is then exactly two LUT levels deep and the
+    select logic behind it is mapped on its own."""
+
+    def __init__(self, prio_width, right):
+        self.t_prio = Signal(prio_width, name="t_prio")
+        self.t_new = Signal(name="t_new")
+        self.prio = {k: Signal(prio_width, name=f"{k}_prio") for k in ("S0", "S1", "U", "V")}
+        self.valid = {k: Signal(name=f"{k}_valid") for k in ("S0", "S1", "U", "V")}
+        self.before = {k: Signal(name=f"t_before_{k}") for k in ("S0", "S1", "U", "V")}
+        self._keys = ("S0", "S1", "U", "V") if right else ("S0", "S1")
+
+    def elaborate(self, platform):
+        m = Module()
+        for k in self._keys:
+            m.d.comb += self.before[k].eq(
+                _before(self.t_prio, self.t_new, self.valid[k], self.prio[k]))
+        return m
+
+
+class _CellSelect(Elaboratable):
+    """The control of one cell: the one-hot selects of :class:`_CellDatapath`, straight
+    from the comparison results of :class:`_CellCompare` and a few valid bits.
+
+    Inputs: ``a``/``b``/``cv``/``cu``: the incoming token T goes before slot 0, slot 1,
+    token V and slot 0 U of cell i + 1; ``a1``: V goes before U; valid bits ``v0``,
+    ``v1``, ``tv`` (T), ``vv``, ``uv``; and how cell i loses an entry on the left:
+    ``lv`` (slot 1 of cell i - 1 is full, so it does not pull) or, for cell 0, the
+    handshake bits ``deq_ready``, ``enq_valid`` and ``full``.
+
+    The equations come from the take / pull / insert / forward steps in the module
+    documentation: after the take, the slot entries left followed by the pulled entry
+    ``P`` are ``q0``, ``q1``; the token goes first, in the middle or last among them;
+    ``next0`` = T if first, else q0; ``next1`` = q0 if T is first, T if it is in the
+    middle (unless it is then the last entry and cell i + 1 is not empty), else q1;
+    ``fwd`` = T if it is last (or in that exception), else q1 if T came before it.
+    They are simplified with the invariants: a slot entry goes before everything to
+    its right (so a => b, and a => c when pulling, c = T before both V and U, which is
+    T before P as P is the better of the two); a cell with an empty slot 0 has
+    nothing to its right (so pulling implies slot 0 valid, and so does a valid token
+    that does not go before slot 0).
+
+    Timing: the comparisons arrive late (two LUT levels). Every output here is a single
+    LUT of them and of *early* terms: functions of valid bits only, computed in parallel
+    with the comparisons by the child module ``early`` (for a select with one late
+    input, its two cofactors). Both modules are synthesis boundaries (``*datapath*``),
+    so ABC maps every output as one LUT. The select of ``T`` needs two levels; it is
+    handed over as two products and finished in the datapath.
+    """
+
+    INPUTS = ("a", "b", "cv", "cu", "a1", "v0", "v1", "tv", "uv", "vv", "lv",
+              "deq_ready", "enq_valid", "full")
+
+    def __init__(self, first, last):
+        self.first, self.last = first, last
+        for k in self.INPUTS:
+            setattr(self, k, Signal(name=k))
+        self.sel = {(d, k): Signal(name=f"{d}_from_{k}")
+                    for d in _CellDatapath.DESTS for k in ("S0", "S1", "P")
+                    if (not last or k != "P") and (d != "fwd" or k != "S0")}
+        self.t_parts = {d: [Signal(name=f"{d}_t{j}") for j in range(4)]
+                        for d in _CellDatapath.DESTS}
+        self.tf1 = Signal(name="tf1")
+
+    def elaborate(self, platform):
+        m = Module()
+        early = Module()
+        m.submodules.early = early
+
+        def e(name, value):
+            sig = Signal(name=f"e_{name}")
+            early.d.comb += sig.eq(value)
+            return sig
+
+        a, b, v0, v1, tv = self.a, self.b, self.v0, self.v1, self.tv
+        if self.last:
+            uv = vv = a1 = Const(0)
+            cv = cu = Const(1)
+        else:
+            uv, vv, a1, cv, cu = self.uv, self.vv, self.a1, self.cv, self.cu
+        c = cv & cu                                  # T before P (= the better of V, U)
+        nb = uv | vv                                 # cell i + 1 is not empty
+        pl = ~v1 & nb                                # cell i pulls from cell i + 1
+        m.d.comb += self.tf1.eq(vv & a1)             # ... and gets V (else U)
+        h = v1 | c                                   # T before what follows slot 0, if b
+        # sel: the one-level selects; t[d] = [t0, t1, t2, t3]: select of T for d is
+        # t0 & t1 | t2 & t3 (first/middle/last cases as above).
+        sel = {}
+        if self.first:
+            # dr: a dequeue takes slot 0 (if valid); E: the enqueue port enters.
+            dr, ev, full = self.deq_ready, self.enq_valid, self.full
+            D = v0 & dr
+            E = ev & (~full | dr)
+            sel["next0", "S0"] = Mux(a, e("n0s0_a", Mux(dr, ~v0 & ~ev, ~(ev & ~full))),
+                                     e("n0s0_na", Mux(dr, ~v0 & ~ev, 1)))
+            sel["next0", "S1"] = e("n0s1", dr & (v1 | v0 & ~nb)) & ~(ev & b)
+            sel["next0", "P"] = e("n0p", dr & pl) & ~(ev & c)
+            sel["next1", "S0"] = Mux(a, e("n1s0_a", Mux(dr, ~v0 & ev, ev & ~full)),
+                                     e("n1s0_na", dr & ~v0 & ev))
+            sel["next1", "S1"] = Mux(b, e("n1s1_b", ~pl & Mux(D, ev, ~E)),
+                                     e("n1s1_nb", ~pl & ~D))
+            sel["next1", "P"] = Mux(c, e("n1p_c", pl & Mux(dr, ev, ~(ev & ~full))),
+                                    e("n1p_nc", pl & ~dr))
+            sel["fwd", "P"] = e("fp", ~dr & ev & ~full & pl) & c
+            sel["fwd", "S1"] = e("fs1", ~dr & ev & ~full & v1) & b
+            t = {"next0": [ev & dr & b, h, e("t0", ev & ~dr & ~full) & a, 1],
+                 "next1": [e("t1", ev & ~dr & ~full) & ~a & b, h, ev & dr & ~b & ~uv, ~vv],
+                 "fwd": [e("tf_s1", E & v1 & (~dr | nb)) & ~b, 1, e("tf_p", E & ~v1) & ~c, 1]}
+        else:
+            # lv = 0: cell i - 1 pulls; it takes the token if that goes first (a),
+            # else slot 0.
+            lv = self.lv
+            sel["next0", "S0"] = Mux(lv, ~(tv & a), ~v0 | (tv & a))
+            sel["next0", "S1"] = e("n0s1", ~lv & (v1 | v0 & ~nb)) & ~(tv & b)
+            sel["next0", "P"] = e("n0p", ~lv & pl) & ~(tv & c)
+            sel["next1", "S0"] = lv & tv & a
+            sel["next1", "S1"] = Mux(b, e("n1s1_b", Mux(lv, ~pl & ~tv, ~v0 | ~pl & tv)),
+                                     e("n1s1_nb", Mux(lv, ~pl, ~v0)))
+            sel["next1", "P"] = Mux(c, e("n1p_c", pl & (lv ^ tv)), e("n1p_nc", pl & lv))
+            sel["fwd", "P"] = e("fp", lv & pl & tv) & c
+            sel["fwd", "S1"] = e("fs1", lv & tv & v1) & b
+            t = {"next0": [tv & ~lv & ~a & b, h, tv & lv & a, 1],
+                 "next1": [tv & lv & ~a & b, h, tv & ~lv & ~b & ~uv, ~vv],
+                 "fwd": [e("tf_s1", tv & v1 & (lv | nb)) & ~b, 1, tv & ~v1 & ~c, 1]}
+        for key, out in self.sel.items():
+            m.d.comb += out.eq(sel[key])
+        for d, parts in t.items():
+            m.d.comb += [out.eq(v) for out, v in zip(self.t_parts[d], parts)]
         return m
 
 
@@ -123,6 +322,8 @@ class PriorityQueue(wiring.Component):
 
     See the module documentation for the algorithm, port protocol and timing.
     """
+
+    SLICE_BITS = 12     # datapath bits per copy of the T select nets
 
     def __init__(self, depth=64, priorities=8, width=32):
         _check_int("depth", depth, 1, MAX_DEPTH)
@@ -181,126 +382,85 @@ class PriorityQueue(wiring.Component):
             m.d.sync += [self.count.eq(self.count - 1), self.full.eq(0),
                          empty.eq(self.count == 1)]
 
-        def before(a_prio, a_new, b_valid, b_prio):
-            # a (physically left, valid) goes before b: better priority, or equal
-            # priority and a is older (it is older unless it is a new token); an
-            # empty b is worse than anything. As one compare: {a.prio, new} < {b.prio, 1}.
-            return ~b_valid | (Cat(a_new, a_prio) < Cat(Const(1, 1), b_prio))
-
-        # Per cell i >= 1: "token goes before slot 0" (a token that goes first is what
-        # cell i offers to cell i - 1) and "non-empty".
-        nonempty = [Signal(name=f"cell{i}_nonempty") for i in range(C)] + [Const(0)]
-        tok_s0 = [None] + [Signal(name=f"cell{i}_tok_before_s0") for i in range(1, C)]
-        tok_first = [None] + [Signal(name=f"cell{i}_tok_first") for i in range(1, C)]
-        m.d.comb += nonempty[0].eq(self.slot0[0].valid)
-        for i in range(1, C):
-            t, s0 = self.token[i], self.slot0[i]
-            m.d.comb += [
-                nonempty[i].eq(s0.valid | t.valid),
-                tok_s0[i].eq(before(t.e.prio, t.new, s0.valid, s0.e.prio)),
-                tok_first[i].eq(t.valid & tok_s0[i]),
-            ]
-
+        # Incoming token of every cell (the enqueue port for cell 0) and its comparisons
+        # with the cell's slots and with what lies in cell i + 1 (token V, slot 0 U).
+        tins, cmps = [], []
         for i in range(C):
-            s0, s1 = self.slot0[i], self.slot1[i]
-            tok = self._tok_layout
-            last = i + 1 == C
-            v0, v1 = s0.valid, s1.valid
-
-            # Incoming token (the enqueue port for cell 0).
-            tin = Signal(tok, name=f"cell{i}_tin")
+            tin = Signal(self._tok_layout, name=f"cell{i}_tin")
             if i == 0:
                 m.d.comb += [tin.valid.eq(enq_xfer), tin.new.eq(1), tin.e.eq(self.enq.payload)]
             else:
                 m.d.comb += tin.eq(self.token[i])
-            tvi = tin.valid
+            right = i + 1 < C
+            cmp = _CellCompare(len(tin.e.prio), right)
+            m.submodules[f"cell{i}_datapath_compare"] = cmp
+            srcs = {"S0": self.slot0[i], "S1": self.slot1[i]}
+            if right:
+                srcs.update(U=self.slot0[i + 1], V=self.token[i + 1])
+            m.d.comb += [cmp.t_prio.eq(tin.e.prio), cmp.t_new.eq(tin.new)]
+            for k, src in srcs.items():
+                m.d.comb += [cmp.prio[k].eq(src.e.prio), cmp.valid[k].eq(src.valid)]
+            tins.append(tin)
+            cmps.append(cmp)
 
-            # --- comparisons of the incoming token, all in parallel ----------------
-            a = Signal(name=f"cell{i}_tok_before_s0_")   # T before slot 0
-            b = Signal(name=f"cell{i}_tok_before_s1")    # T before slot 1
-            bp = Signal(name=f"cell{i}_tok_before_p")    # T before what cell i + 1 offers
+        for i in range(C):
+            s0, s1 = self.slot0[i], self.slot1[i]
+            last = i + 1 == C
+            tin = tins[i]
+
+            ctl = _CellSelect(first=i == 0, last=last)
+            m.submodules[f"cell{i}_datapath_select"] = ctl
             m.d.comb += [
-                a.eq(before(tin.e.prio, tin.new, v0, s0.e.prio) if i == 0 else tok_s0[i]),
-                b.eq(before(tin.e.prio, tin.new, v1, s1.e.prio)),
+                ctl.a.eq(cmps[i].before["S0"]), ctl.b.eq(cmps[i].before["S1"]),
+                ctl.v0.eq(s0.valid), ctl.v1.eq(s1.valid), ctl.tv.eq(tin.valid),
             ]
+            if i == 0:
+                m.d.comb += [ctl.deq_ready.eq(self.deq.ready), ctl.enq_valid.eq(self.enq.valid),
+                             ctl.full.eq(self.full)]
+            else:
+                m.d.comb += ctl.lv.eq(self.slot1[i - 1].valid)
             if not last:
                 nt, ns0 = self.token[i + 1], self.slot0[i + 1]
-                tf1 = tok_first[i + 1]
-                # P is the better of V and U, so "T before P" = T before both (all three
-                # compares are exact: each is between a left entry and a right one).
-                m.d.comb += bp.eq(before(tin.e.prio, tin.new, nt.valid, nt.e.prio) &
-                                  before(tin.e.prio, tin.new, ns0.valid, ns0.e.prio))
-                pl = Signal(name=f"cell{i}_pull")
-                beyond = nonempty[i + 1]
-                m.d.comb += pl.eq(~v1 & beyond)
-            else:
-                tf1, pl, beyond = Const(0), Const(0), Const(0)
-            m_ = Mux(pl, bp, b)          # T before the entry that would follow slot 0
+                m.d.comb += [
+                    ctl.cv.eq(cmps[i].before["V"]), ctl.cu.eq(cmps[i].before["U"]),
+                    ctl.a1.eq(cmps[i + 1].before["S0"]), ctl.vv.eq(nt.valid),
+                    ctl.uv.eq(ns0.valid),
+                ]
 
-            # --- one-hot selects, each straight from the primitive bits ------------
-            # Derived from the case analysis in the module docstring, simplified with the
-            # invariants (proved formally): a slot entry goes before everything to its
-            # right, so a => b and (pull) a => bp; an empty slot 0 has nothing to its
-            # right, so pull => slot 0 valid; a token after slot 0 implies slot 0 valid.
-            sel = {}
-            if i == 0:
-                # D: slot 0 leaves through the dequeue port; E: the enqueue port enters.
-                D, E = deq_xfer, tvi
-                sel["next0", "T"] = E & Mux(D, m_, a)
-                sel["next0", "S0"] = ~D & ~(E & a)
-                sel["next0", "S1"] = D & ~pl & ~(E & b)
-                sel["next0", "P"] = D & pl & ~(E & bp)
-                sel["next1", "S0"] = ~D & E & a
-                sel["next1", "S1"] = ~pl & Mux(D, E & b, ~(E & b))
-                sel["next1", "T"] = E & Mux(D, ~pl & ~b & ~beyond, ~a & m_)
-                sel["next1", "P"] = pl & Mux(D, E & bp, ~(E & bp))
-                sel["fwd", "T"] = E & Mux(pl, ~bp, ~b & (~D | beyond))
-                sel["fwd", "P"] = ~D & pl & E & bp
-                sel["fwd", "S1"] = ~D & ~pl & E & v1 & b
-            else:
-                # lv: cell i - 1 has slot 1 full, so it does not pull from this cell.
-                # Otherwise it takes the token if that goes first (a), else slot 0.
-                lv = self.slot1[i - 1].valid
-                sel["next0", "T"] = tvi & Mux(lv, a, ~a & m_)
-                sel["next0", "S0"] = Mux(lv, ~(tvi & a), ~v0 | (tvi & a))
-                sel["next0", "S1"] = ~lv & v0 & ~pl & ~(tvi & b)
-                sel["next0", "P"] = ~lv & v0 & pl & ~(tvi & bp)
-                sel["next1", "S0"] = lv & tvi & a
-                sel["next1", "S1"] = ~pl & Mux(lv, ~(tvi & b), ~v0 | (tvi & b))
-                sel["next1", "T"] = tvi & Mux(lv, ~a & m_, ~b & ~beyond)
-                sel["next1", "P"] = pl & Mux(lv, ~(tvi & bp), tvi & bp)
-                sel["fwd", "T"] = tvi & Mux(pl, ~bp, ~b & (lv | beyond))
-                sel["fwd", "P"] = lv & pl & tvi & bp
-                sel["fwd", "S1"] = lv & ~pl & tvi & v1 & b
-
-            dp = _CellDatapath(len(Value.cast(s0.e)), name=f"cell{i}_datapath")
-            m.submodules[f"cell{i}_datapath"] = dp
-            m.d.comb += [dp.src["S0"].eq(s0.e), dp.src["S1"].eq(s1.e), dp.src["T"].eq(tin.e)]
+            # The datapath moves {e, valid}; the selected source's valid bit is the
+            # destination's valid bit. It is split into slices of at most SLICE_BITS
+            # bits, each forming its own copy of the T selects (shorter select nets).
+            srcs = {"S0": Cat(s0.e, s0.valid), "S1": Cat(s1.e, s1.valid),
+                    "T": Cat(tin.e, tin.valid)}
             if not last:
-                m.d.comb += [dp.src["U"].eq(ns0.e), dp.src["V"].eq(nt.e)]
-            for d in dp.DESTS:
-                for k in ("S0", "S1", "T"):
-                    m.d.comb += dp.sel[d, k].eq(sel.get((d, k), 0))
-                if not last and (d, "P") in sel:
-                    m.d.comb += [dp.sel[d, "U"].eq(sel[d, "P"] & ~tf1),
-                                 dp.sel[d, "V"].eq(sel[d, "P"] & tf1)]
-
-            def valid(d):
-                # the selected source is valid (P always is when selected)
-                return (sel.get((d, "T"), 0) | (sel.get((d, "S0"), 0) & v0) |
-                        (sel.get((d, "S1"), 0) & v1) | sel.get((d, "P"), 0))
+                srcs.update(U=Cat(ns0.e, ns0.valid), V=Cat(nt.e, nt.valid))
+            w = len(srcs["S0"])
+            n = -(-w // self.SLICE_BITS)
+            bounds = [w * j // n for j in range(n + 1)]
+            dsts = {d: [] for d in _CellDatapath.DESTS}
+            for j in range(n):
+                lo, hi = bounds[j], bounds[j + 1]
+                dp = _CellDatapath(hi - lo, right=not last)
+                m.submodules[f"cell{i}_datapath{j}"] = dp
+                m.d.comb += [dp.src[k].eq(v[lo:hi]) for k, v in srcs.items()]
+                if not last:
+                    m.d.comb += dp.tf1.eq(ctl.tf1)
+                for key, v in ctl.sel.items():
+                    m.d.comb += dp.sel[key].eq(v)
+                for d, parts in ctl.t_parts.items():
+                    m.d.comb += [x.eq(y) for x, y in zip(dp.t_parts[d], parts)]
+                    dsts[d].append(dp.dst[d])
+                if j == 0:
+                    t_fwd = dp.t_sel["fwd"]
 
             n1 = Signal(self._slot_layout, name=f"cell{i}_next0")
             n2 = Signal(self._slot_layout, name=f"cell{i}_next1")
-            fwd = Signal(tok, name=f"cell{i}_fwd")
+            fwd = Signal(self._tok_layout, name=f"cell{i}_fwd")
             m.d.comb += [
-                n1.valid.eq(valid("next0")),
-                n2.valid.eq(valid("next1")),
-                fwd.valid.eq(valid("fwd")),
-                fwd.new.eq(sel["fwd", "T"] & tin.new),
-                n1.e.eq(dp.dst["next0"]),
-                n2.e.eq(dp.dst["next1"]),
-                fwd.e.eq(dp.dst["fwd"]),
+                Cat(n1.e, n1.valid).eq(Cat(*dsts["next0"])),
+                Cat(n2.e, n2.valid).eq(Cat(*dsts["next1"])),
+                Cat(fwd.e, fwd.valid).eq(Cat(*dsts["fwd"])),
+                fwd.new.eq(t_fwd & tin.new),
             ]
 
             m.d.sync += [s0.eq(n1), s1.eq(n2)]
