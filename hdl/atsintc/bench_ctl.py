@@ -22,7 +22,7 @@ def run(params=Params(), json_path=None, log=print):
         out = Path(tmp) / "bench.json"
         log(f"simulating the controller ({params}) on Verilator ...")
         cosim.run(lambda: {"atsintc.v": controller_verilog(params)}, "atsintc",
-                  "bench_atsintc", name="atsintc-bench", key=repr(params),
+                  "bench_atsintc", name="atsintc", key=repr(params),
                   env=dict(ATSINTC_PARAMS=json.dumps(asdict(params)), BENCH_JSON=out),
                   log=log)
         res = json.loads(out.read_text())

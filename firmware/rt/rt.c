@@ -1,0 +1,328 @@
+/* The async runtime's backends (see rt.h). */
+#include "rt.h"
+
+volatile uint32_t rt_stop;
+uint32_t rt_idle;
+int32_t rt_cycle_offset;
+
+/* Hot code first: the dispatcher and the wait operations should share I-cache space
+ * with the tasks (the I-cache is 4 KiB, direct mapped); cold code is in rt_util.c,
+ * which is linked last. */
+
+__attribute__((noinline)) void rt_work(uint32_t iterations)
+{
+    for (uint32_t i = 0; i < iterations; i++)
+        __asm__ volatile("");
+}
+
+void rt_spawn(rt_task *t, rt_fn fn, unsigned prio, unsigned proc)
+{
+    t->fn = fn;
+    t->resume = 0;
+    t->prio = (uint8_t)prio;
+    t->proc = (uint8_t)proc;
+    t->done = 0;
+    t->next = 0;
+    t->word = atsintc_task((uintptr_t)t, prio);
+#if defined(BACKEND_HW)
+    t->win = RT_WIN(proc);
+#else
+    t->win = 0;
+#endif
+    rt_wake(t);
+}
+
+/* ====================================================================================== */
+#if defined(BACKEND_HW)
+
+#define KERNEL(reg) RT_MMIO(SOC_ATSINTC_BASE + (reg))
+
+void rt_backend_init(void)
+{
+    for (unsigned v = 0; v < RT_VECTORS; v++)
+        KERNEL(ATSINTC_KERNEL_VEC_CFG(v)) = 0;     /* owner: process 0, edge mode */
+    for (unsigned p = 0; p < RT_PROCS; p++) {
+        KERNEL(ATSINTC_KERNEL_CAP(p)) = (1u << RT_PROCS) - 1;
+        RT_MMIO(RT_WIN(p) + ATSINTC_PROC_ERROR) = 0xFF;
+    }
+    KERNEL(ATSINTC_KERNEL_ERROR) = 0xFF;
+}
+
+/* One process: DEQUEUE_WAIT returns the best task, waiting in the controller while
+ * none is ready (up to WAIT_TIMEOUT cycles, then 0). */
+static void run_single(void)
+{
+    volatile uint32_t *dq = (volatile uint32_t *)(RT_WIN(0) + ATSINTC_PROC_DEQUEUE_WAIT);
+    for (;;) {
+#ifdef RT_IDLE_ACCT
+        uint32_t t0 = rdcycle32();
+        uint32_t w = *dq;
+        uint32_t d = rdcycle32() - t0;
+        if (d > RT_IDLE_ACCT)
+            rt_idle += d - RT_IDLE_ACCT;
+#else
+        uint32_t w = *dq;
+#endif
+        if (__builtin_expect(w == 0, 0)) {
+            if (rt_stop)
+                return;
+            continue;
+        }
+        rt_task *t = (rt_task *)(w & ~(ATSINTC_TCB_ALIGN - 1u));
+        t->fn(t);
+    }
+}
+
+/* Several processes (IPC benchmarks): the kernel's READY_SUMMARY says which process
+ * has work; the lowest slot (kernel first) runs. */
+rt_task *rt_next_multi(void)
+{
+    uint32_t s = KERNEL(ATSINTC_KERNEL_READY_SUMMARY);
+    if (!s)
+        return 0;
+    unsigned p = (s & 1) ? 0 : (s & 2) ? 1 : (s & 4) ? 2 : 3;
+    uint32_t w = RT_MMIO(RT_WIN(p) + ATSINTC_PROC_DEQUEUE);
+    return (rt_task *)(w & ~(ATSINTC_TCB_ALIGN - 1u));
+}
+
+static void run_multi(void)
+{
+    for (;;) {
+        uint32_t s = KERNEL(ATSINTC_KERNEL_READY_SUMMARY);
+        if (!s) {
+            if (rt_stop)
+                return;
+            continue;
+        }
+        unsigned p = (s & 1) ? 0 : (s & 2) ? 1 : (s & 4) ? 2 : 3;
+        uint32_t w = RT_MMIO(RT_WIN(p) + ATSINTC_PROC_DEQUEUE);
+        if (!w)
+            continue;
+        rt_task *t = (rt_task *)(w & ~(ATSINTC_TCB_ALIGN - 1u));
+        t->fn(t);
+    }
+}
+
+uint32_t rt_multi;
+
+void rt_use_processes(unsigned n)
+{
+    rt_multi = n > 1;
+}
+
+void rt_run(void)
+{
+    if (rt_multi)
+        run_multi();
+    else
+        run_single();
+}
+
+uint32_t rt_errors(void)
+{
+    uint32_t e = KERNEL(ATSINTC_KERNEL_ERROR);
+    for (unsigned p = 0; p < RT_PROCS; p++)
+        e |= RT_MMIO(RT_WIN(p) + ATSINTC_PROC_ERROR);
+    return e;
+}
+
+/* ====================================================================================== */
+#else /* sw and poll: software ready queue */
+
+volatile uint32_t rt_bitmap;
+rt_task *rt_head[RT_PRIOS], *rt_tail[RT_PRIOS];
+uint8_t rt_lowbit[256];
+
+static rt_task *blocked[RT_VECTORS];
+
+/* Software IPC: a mailbox of 4 words and a handler slot per (process, channel). */
+#define MBOX 4
+static uint32_t mbox[RT_PROCS][RT_CHANNELS][MBOX];
+static uint8_t mb_head[RT_PROCS][RT_CHANNELS], mb_count[RT_PROCS][RT_CHANNELS];
+static rt_task *handler[RT_PROCS][RT_CHANNELS];
+static uint32_t sw_errors;
+
+void rt_send(rt_task *from, unsigned proc, unsigned chan, uint32_t msg)
+{
+    (void)from;
+    unsigned n = mb_count[proc][chan];
+    if (n == MBOX) {
+        sw_errors |= ATSINTC_ERR_IPC_FULL;
+        return;
+    }
+    mbox[proc][chan][(mb_head[proc][chan] + n) % MBOX] = msg;
+    mb_count[proc][chan] = (uint8_t)(n + 1);
+    rt_task *h = handler[proc][chan];
+    if (h) {
+        handler[proc][chan] = 0;
+        rt_wake(h);
+    }
+}
+
+void rt_listen(rt_task *t, unsigned chan)
+{
+    if (mb_count[t->proc][chan])
+        rt_wake(t);
+    else if (handler[t->proc][chan])
+        sw_errors |= ATSINTC_ERR_HANDLER_BUSY;
+    else
+        handler[t->proc][chan] = t;
+}
+
+uint32_t rt_recv(rt_task *t, unsigned chan)
+{
+    unsigned p = t->proc;
+    if (!mb_count[p][chan])
+        return 0;
+    uint32_t m = mbox[p][chan][mb_head[p][chan]];
+    mb_head[p][chan] = (uint8_t)((mb_head[p][chan] + 1) % MBOX);
+    mb_count[p][chan]--;
+    return m;
+}
+
+void rt_use_processes(unsigned n)
+{
+    (void)n;
+}
+
+uint32_t rt_errors(void)
+{
+    return sw_errors;
+}
+
+#if defined(BACKEND_SW)
+
+#define PLIC(reg) RT_MMIO(SOC_PLIC_BASE + (reg))
+
+static uint8_t pending[RT_VECTORS];     /* claimed with nobody waiting */
+static uint8_t owed[RT_VECTORS];        /* claimed, handed to the task, not completed */
+
+extern void rt_trap_entry(void);
+
+void rt_backend_init(void)
+{
+    for (unsigned i = 1; i <= RT_VECTORS; i++)
+        PLIC(SOC_PLIC_PRIORITY(i)) = 1;
+    PLIC(SOC_PLIC_THRESHOLD(0)) = 0;
+    PLIC(SOC_PLIC_ENABLE(0, 0)) = ((1u << RT_VECTORS) - 1) << 1;
+    while (PLIC(SOC_PLIC_CLAIM(0)))     /* nothing should be in flight, but be sure */
+        ;
+    __asm__ volatile("csrw mtvec, %0" ::"r"(rt_trap_entry));
+    __asm__ volatile("csrw %0, %1" ::"i"(SOC_CSR_MEIMASK), "r"(1u << SOC_EXT_IRQ_PLIC));
+    __asm__ volatile("csrs mie, %0" ::"r"(1u << 11));
+    __asm__ volatile("csrsi mstatus, 8");
+}
+
+/* Called from rt_trap_entry: claim the source, wake the task that waits for it (or
+ * remember the event), return. The gateway is completed when the task waits again
+ * (after it has acknowledged the device), see rt_block. */
+void rt_isr(void)
+{
+    uint32_t cause;
+    __asm__ volatile("csrr %0, mcause" : "=r"(cause));
+    if (cause != 0x8000000Bu)
+        soc_exit(0x100u | (cause & 0xFF));
+    uint32_t id = PLIC(SOC_PLIC_CLAIM(0));
+    if (id == 0 || id > RT_VECTORS)
+        return;
+    unsigned v = id - 1;
+    rt_task *t = blocked[v];
+    if (t) {
+        blocked[v] = 0;
+        owed[v] = 1;
+        rt_q_push_locked(t);
+    } else {
+        pending[v]++;
+    }
+}
+
+void rt_block(rt_task *t, unsigned v)
+{
+    rt_irq_off();
+    if (owed[v]) {                      /* the task has served the last event */
+        owed[v] = 0;
+        PLIC(SOC_PLIC_CLAIM(0)) = v + 1;        /* complete: re-open the gateway */
+    }
+    if (pending[v]) {
+        pending[v]--;
+        owed[v] = 1;
+        rt_q_push_locked(t);
+    } else {
+        blocked[v] = t;
+    }
+    rt_irq_on();
+}
+
+void rt_run(void)
+{
+    for (;;) {
+        rt_irq_off();
+        rt_task *t = rt_q_pop_locked();
+        if (t) {
+            rt_irq_on();
+            t->fn(t);
+            continue;
+        }
+        if (rt_stop) {
+            rt_irq_on();
+            return;
+        }
+        /* idle: WFI with interrupts disabled (no lost wakeup), then take the trap */
+        uint32_t t0 = rdcycle32();
+        __asm__ volatile("wfi");
+        rt_idle += rdcycle32() - t0;
+        rt_irq_on();
+    }
+}
+
+#else /* BACKEND_POLL */
+
+static uint32_t waitmask;               /* vectors with a blocked task */
+
+void rt_backend_init(void)
+{
+}
+
+void rt_block(rt_task *t, unsigned v)
+{
+    blocked[v] = t;
+    waitmask |= 1u << v;
+}
+
+void rt_poll_devices(void)
+{
+    uint32_t m = RT_MMIO(SOC_IRQSRC_BASE + SOC_IRQSRC_LINES) & waitmask;
+    while (m) {
+        unsigned v = rt_lowbit[m & 0xFF];
+        m &= m - 1;
+        waitmask &= ~(1u << v);
+        rt_q_push_locked(blocked[v]);
+    }
+}
+
+void rt_run(void)
+{
+    uint32_t prev = rdcycle32();
+    int was_idle = 0;
+    for (;;) {
+        uint32_t now = rdcycle32();
+        if (was_idle)
+            rt_idle += now - prev;
+        prev = now;
+        rt_poll_devices();
+        rt_task *t = rt_q_pop_locked();
+        if (t) {
+            was_idle = 0;
+            t->fn(t);
+            prev = rdcycle32();
+            continue;
+        }
+        if (rt_stop)
+            return;
+        was_idle = 1;
+    }
+}
+
+#endif
+#endif /* software queue */
+

@@ -1,0 +1,303 @@
+/* A small async runtime of stackless coroutines, built against one of three
+ * scheduler/interrupt backends chosen at compile time:
+ *
+ *   -DBACKEND_HW    ATS-INTC: wake = one store to ENQUEUE, scheduler = one load from
+ *                   DEQUEUE_WAIT, device wait = store to BLOCK[v] (the controller makes
+ *                   the task ready when the interrupt fires, no trap), IPC and system
+ *                   calls through HANDLER / SEND / RECV (process windows 0, 1, 2).
+ *   -DBACKEND_SW    software: O(1) ready queue (priority bitmap + FIFO list per
+ *                   priority), PLIC claim/complete trap handler that wakes the task
+ *                   blocked on the source, IPC as a function call into software
+ *                   mailboxes.
+ *   -DBACKEND_POLL  the software ready queue, devices polled (InterruptSource LINES)
+ *                   in the dispatch loop; no interrupts.
+ *
+ * A task is a 16-byte aligned control block (struct rt_task) whose first member is its
+ * poll function. The function is a coroutine: RT_BEGIN resumes it where it suspended,
+ * RT_YIELD / RT_AWAIT_IRQ / RT_AWAIT_MSG suspend it (save the resume point, start the
+ * wait, return to the dispatcher). Coroutine state that lives across a suspension must
+ * be kept in the control block (u[] or a larger struct that embeds rt_task first).
+ *
+ * Device model: InterruptSource vector v (line level, acknowledged by writing ACK)
+ * drives PLIC source v + 1 and ATS-INTC irq_in[v]. A task waiting for a device
+ * acknowledges it (rt_dev_ack) before it waits again; hw uses edge mode, sw completes
+ * the PLIC gateway when the task waits again (so "complete" = "wait again", exactly
+ * like the controller's level mode).
+ */
+#ifndef RT_H
+#define RT_H
+
+#include <stdint.h>
+
+#include "atsintc_regs.h"
+#include "console.h"
+#include "soc.h"
+
+#if defined(BACKEND_HW) + defined(BACKEND_SW) + defined(BACKEND_POLL) != 1
+#error "define exactly one of BACKEND_HW, BACKEND_SW, BACKEND_POLL"
+#endif
+
+#if defined(BACKEND_HW)
+#define RT_BACKEND "hw"
+#elif defined(BACKEND_SW)
+#define RT_BACKEND "sw"
+#else
+#define RT_BACKEND "poll"
+#endif
+
+#define RT_PRIOS 8                      /* 0 is the highest */
+#define RT_VECTORS SOC_DEVICE_VECTORS
+#define RT_CHANNELS SOC_ATSINTC_CHANNELS
+#define RT_PROCS 3                      /* process 0 = kernel, 1 and 2 = user */
+
+#define RT_MMIO(addr) (*(volatile uint32_t *)(uintptr_t)(addr))
+
+typedef struct rt_task rt_task;
+typedef void (*rt_fn)(rt_task *);
+
+struct rt_task {
+    rt_fn fn;               /* 0: poll function (the dispatcher calls fn(task)) */
+    void *resume;           /* 4: resume point, 0 = start */
+    uint32_t word;          /* 8: ATS-INTC task word (pointer | prio << 1) */
+    uintptr_t win;          /* 12: ATS-INTC window of the task's process */
+    rt_task *next;          /* 16: software ready-queue link */
+    uint8_t prio, proc, done, flags;
+    uint32_t u[6];          /* coroutine locals */
+} __attribute__((aligned(ATSINTC_TCB_ALIGN)));
+
+/* ---- coroutine macros ---------------------------------------------------------------- */
+#define RT__CAT2(a, b) a##b
+#define RT__CAT(a, b) RT__CAT2(a, b)
+#define RT__LABEL RT__CAT(rt_resume_, __LINE__)
+
+#define RT_BEGIN(t)                     \
+    do {                                \
+        if ((t)->resume)                \
+            goto *(t)->resume;          \
+    } while (0)
+
+/* Suspend: remember where to resume (stored only when it changes: a RAM store is a
+ * bus write on the write-through D-cache), start the wait (`action`), then switch
+ * straight to the next ready task (a tail call, so the stack does not grow) or return
+ * to rt_run when none is ready. */
+#define RT_SUSPEND(t, action)                           \
+    do {                                                \
+        if ((t)->resume != &&RT__LABEL)                 \
+            (t)->resume = &&RT__LABEL;                  \
+        action;                                         \
+        RT_SWITCH();                                    \
+    RT__LABEL:;                                         \
+    } while (0)
+
+#define RT_SWITCH()                                     \
+    do {                                                \
+        rt_task *rt__n = rt_next();                     \
+        if (rt__n) {                                    \
+            __attribute__((musttail)) return rt__n->fn(rt__n); \
+        }                                               \
+        return;                                         \
+    } while (0)
+
+#define RT_YIELD(t) RT_SUSPEND(t, rt_wake(t))
+#define RT_AWAIT_IRQ(t, v) RT_SUSPEND(t, rt_block(t, v))
+#define RT_AWAIT_MSG(t, c) RT_SUSPEND(t, rt_listen(t, c))
+#define RT_END(t)                       \
+    do {                                \
+        (t)->done = 1;                  \
+        return;                         \
+    } while (0)
+
+/* ---- state shared by all backends ------------------------------------------------------ */
+extern volatile uint32_t rt_stop;       /* rt_run returns once this is set and idle */
+extern uint32_t rt_idle;                /* idle cycles counted by the dispatcher */
+extern int32_t rt_cycle_offset;         /* SoC CYCLE - mcycle (rt_init calibrates) */
+
+void rt_init(void);
+void rt_spawn(rt_task *t, rt_fn fn, unsigned prio, unsigned proc);
+void rt_run(void);                      /* dispatch until idle with rt_stop set */
+void rt_use_processes(unsigned n);      /* hw: n > 1 dispatches processes 0..n-1 */
+uint32_t rt_errors(void);               /* sticky error bits (hw: all windows) */
+
+/* mcycle, ordered with respect to memory accesses. */
+static inline uint32_t rt_cyc(void)
+{
+    uint32_t v;
+    __asm__ volatile("rdcycle %0" : "=r"(v)::"memory");
+    return v;
+}
+
+/* ---- backend operations ------------------------------------------------------------------ */
+#if defined(BACKEND_HW)
+
+#define RT_WIN(p) ATSINTC_PROC_BASE(SOC_ATSINTC_BASE, p)
+
+static inline void rt_wake(rt_task *t)
+{
+    RT_MMIO(t->win + ATSINTC_PROC_ENQUEUE) = t->word;
+}
+
+static inline void rt_block(rt_task *t, unsigned v)
+{
+    RT_MMIO(t->win + ATSINTC_PROC_BLOCK(v)) = t->word;
+}
+
+static inline void rt_send(rt_task *from, unsigned proc, unsigned chan, uint32_t msg)
+{
+    RT_MMIO(from->win + ATSINTC_PROC_SEND(proc * ATSINTC_CHANNELS + chan)) = msg;
+}
+
+static inline void rt_listen(rt_task *t, unsigned chan)
+{
+    RT_MMIO(t->win + ATSINTC_PROC_HANDLER(chan)) = t->word;
+}
+
+static inline uint32_t rt_recv(rt_task *t, unsigned chan)
+{
+    return RT_MMIO(t->win + ATSINTC_PROC_RECV(chan));
+}
+
+/* Raw queue operations (benchmark 1): process 0's window. */
+static inline void rt_q_push(rt_task *t)
+{
+    RT_MMIO(RT_WIN(0) + ATSINTC_PROC_ENQUEUE) = t->word;
+}
+
+static inline rt_task *rt_q_pop(void)
+{
+    return (rt_task *)(RT_MMIO(RT_WIN(0) + ATSINTC_PROC_DEQUEUE) & ~(ATSINTC_TCB_ALIGN - 1u));
+}
+
+extern uint32_t rt_multi;               /* dispatching several processes */
+rt_task *rt_next_multi(void);
+
+/* The next task to run after a suspension (0: none, return to rt_run). */
+static inline rt_task *rt_next(void)
+{
+    if (__builtin_expect(rt_multi, 0))
+        return rt_next_multi();
+    return rt_q_pop();
+}
+
+#else /* software ready queue (sw and poll) */
+
+extern volatile uint32_t rt_bitmap;     /* bit p: priority p has ready tasks */
+extern rt_task *rt_head[RT_PRIOS], *rt_tail[RT_PRIOS];
+extern uint8_t rt_lowbit[256];      /* lowest set bit of a byte (filled by rt_init) */
+
+static inline void rt_irq_off(void)
+{
+#if defined(BACKEND_SW)
+    __asm__ volatile("csrci mstatus, 8" ::: "memory");
+#endif
+}
+
+static inline void rt_irq_on(void)
+{
+#if defined(BACKEND_SW)
+    __asm__ volatile("csrsi mstatus, 8" ::: "memory");
+#endif
+}
+
+static inline void rt_q_push_locked(rt_task *t)
+{
+    unsigned p = t->prio;
+    t->next = 0;
+    if (rt_tail[p])
+        rt_tail[p]->next = t;
+    else
+        rt_head[p] = t;
+    rt_tail[p] = t;
+    rt_bitmap |= 1u << p;
+}
+
+static inline rt_task *rt_q_pop_locked(void)
+{
+    uint32_t b = rt_bitmap;
+    if (!b)
+        return 0;
+    unsigned p = rt_lowbit[b & 0xFF];
+    rt_task *t = rt_head[p];
+    rt_task *n = t->next;
+    rt_head[p] = n;
+    if (!n) {
+        rt_tail[p] = 0;
+        rt_bitmap = b & ~(1u << p);
+    }
+    return t;
+}
+
+static inline void rt_q_push(rt_task *t)
+{
+    rt_irq_off();
+    rt_q_push_locked(t);
+    rt_irq_on();
+}
+
+static inline rt_task *rt_q_pop(void)
+{
+    rt_irq_off();
+    rt_task *t = rt_q_pop_locked();
+    rt_irq_on();
+    return t;
+}
+
+static inline void rt_wake(rt_task *t)
+{
+    rt_q_push(t);
+}
+
+#if defined(BACKEND_POLL)
+void rt_poll_devices(void);
+static inline rt_task *rt_next(void)
+{
+    rt_poll_devices();
+    return rt_q_pop_locked();
+}
+#else
+static inline rt_task *rt_next(void)
+{
+    return rt_q_pop();
+}
+#endif
+
+void rt_block(rt_task *t, unsigned v);
+void rt_send(rt_task *from, unsigned proc, unsigned chan, uint32_t msg);
+void rt_listen(rt_task *t, unsigned chan);
+uint32_t rt_recv(rt_task *t, unsigned chan);
+
+#endif
+
+/* ---- devices (InterruptSource) ------------------------------------------------------------ */
+#define RT_DEV(v, reg) RT_MMIO(SOC_IRQSRC_BASE + SOC_IRQSRC_BLOCK * (v) + (reg))
+#define RT_DEV_GLOBAL(reg) RT_MMIO(SOC_IRQSRC_BASE + (reg))
+
+static inline void rt_dev_ack(unsigned v)
+{
+    RT_DEV(v, SOC_IRQSRC_ACK) = 1;
+}
+
+static inline uint32_t rt_dev_stamp(unsigned v)
+{
+    return RT_DEV(v, SOC_IRQSRC_STAMP_LO);
+}
+
+/* mcycle (low word) converted to the SoC CYCLE time base of device stamps. */
+static inline uint32_t rt_now_soc(void)
+{
+    return rdcycle32() + (uint32_t)rt_cycle_offset;
+}
+
+/* Spin for about n cycles of work (an instruction loop, so that interrupts taken
+ * meanwhile make it longer, as they would real work). */
+void rt_work(uint32_t iterations);
+
+/* ---- small helpers for result lines ------------------------------------------------------- */
+void rt_result_begin(const char *bench);        /* "RESULT <bench> <backend>" */
+void rt_kv(const char *key, uint32_t value);     /* " key=value" */
+void rt_kv_signed(const char *key, int32_t value);
+void rt_result_end(void);                        /* newline */
+void rt_sort(uint32_t *a, uint32_t n);           /* ascending */
+uint32_t rt_percentile(const uint32_t *sorted, uint32_t n, uint32_t pct);
+int rt_check(int ok, const char *what);          /* prints CHECK line, returns ok */
+
+#endif /* RT_H */
