@@ -75,30 +75,15 @@ static void run_single(void)
 
 /* Several processes (IPC benchmarks): the kernel's READY_SUMMARY says which process
  * has work; the lowest slot (kernel first) runs. */
-rt_task *rt_next_multi(void)
-{
-    uint32_t s = KERNEL(ATSINTC_KERNEL_READY_SUMMARY);
-    if (!s)
-        return 0;
-    unsigned p = (s & 1) ? 0 : (s & 2) ? 1 : (s & 4) ? 2 : 3;
-    uint32_t w = RT_MMIO(RT_WIN(p) + ATSINTC_PROC_DEQUEUE);
-    return (rt_task *)(w & ~(ATSINTC_TCB_ALIGN - 1u));
-}
-
 static void run_multi(void)
 {
     for (;;) {
-        uint32_t s = KERNEL(ATSINTC_KERNEL_READY_SUMMARY);
-        if (!s) {
+        rt_task *t = rt_next_multi();
+        if (!t) {
             if (rt_stop)
                 return;
             continue;
         }
-        unsigned p = (s & 1) ? 0 : (s & 2) ? 1 : (s & 4) ? 2 : 3;
-        uint32_t w = RT_MMIO(RT_WIN(p) + ATSINTC_PROC_DEQUEUE);
-        if (!w)
-            continue;
-        rt_task *t = (rt_task *)(w & ~(ATSINTC_TCB_ALIGN - 1u));
         t->fn(t);
     }
 }

@@ -168,7 +168,18 @@ static inline rt_task *rt_q_pop(void)
 }
 
 extern uint32_t rt_multi;               /* dispatching several processes */
-rt_task *rt_next_multi(void);
+
+/* Several processes: the kernel's READY_SUMMARY says which has work, the lowest slot
+ * (the kernel first) runs. */
+static inline rt_task *rt_next_multi(void)
+{
+    uint32_t s = RT_MMIO(SOC_ATSINTC_BASE + ATSINTC_KERNEL_READY_SUMMARY);
+    if (!s)
+        return 0;
+    unsigned p = (s & 1) ? 0 : (s & 2) ? 1 : 2;
+    uint32_t w = RT_MMIO(RT_WIN(p) + ATSINTC_PROC_DEQUEUE);
+    return (rt_task *)(w & ~(ATSINTC_TCB_ALIGN - 1u));
+}
 
 /* The next task to run after a suspension (0: none, return to rt_run). */
 static inline rt_task *rt_next(void)
