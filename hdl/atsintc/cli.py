@@ -142,23 +142,44 @@ def cmd_bench_controller(args):
     return 0
 
 
+def cmd_bench_soc(args):
+    from .soc import bench_soc
+
+    out = Path(args.out) if args.out else None
+    res = bench_soc.run_all(out or _default_out(), quick=args.quick, log=_log)
+    print()
+    print(bench_soc.format_table(res))
+    return 0
+
+
+def _default_out():
+    from .toolchain import build_root
+    return build_root()
+
+
 def cmd_demo(args):
     from . import bench_ctl, bench_pq
     from .export import controller_verilog
     from .regmap import Params
-    from .toolchain import build_root
+    from .soc import bench_soc
 
-    out = Path(args.out) if args.out else build_root()
-    _log("== 1/3 generating the controller's Verilog (default parameters) ==")
+    out = Path(args.out) if args.out else _default_out()
+    _log("== 1/4 generating the controller's Verilog (default parameters) ==")
     _write(out / "atsintc.v", controller_verilog(Params()))
-    _log("== 2/3 priority-queue benchmark ==")
+    _log("== 2/4 priority-queue benchmark ==")
     pq = bench_pq.run(64, 8, 32, json_path=out / "bench-pq.json", log=_log)
-    _log("== 3/3 controller benchmark ==")
+    _log("== 3/4 controller benchmark ==")
     ctl = bench_ctl.run(Params(), json_path=out / "bench-controller.json", log=_log)
+    _log("== 4/4 whole-system benchmark: VexRiscv SoC, hw / sw / poll ==")
+    soc = bench_soc.run_all(out, quick=args.quick, log=_log)
     print()
     print(bench_pq.format_table(pq))
     print()
     print(bench_ctl.format_table(ctl))
+    print()
+    print(bench_soc.format_table(soc))
+    print()
+    print("written: " + ", ".join(soc.get("paths", [])))
     return 0
 
 
@@ -217,11 +238,22 @@ def build_parser():
     _controller_args(bc)
     bc.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     bc.set_defaults(func=cmd_bench_controller)
+    bs = bsub.add_parser("soc", help="whole-system benchmark: hw vs sw vs poll",
+                         description="Build the firmware variants, run them on the VexRiscv "
+                                     "SoC (Verilator) and compare ATS-INTC (hw) with a PLIC + "
+                                     "software scheduler (sw) and polling (poll).")
+    bs.add_argument("--quick", action="store_true", help="shorter runs")
+    bs.add_argument("--out", metavar="DIR", help="output directory (default build/)")
+    bs.set_defaults(func=cmd_bench_soc)
 
-    d = sub.add_parser("demo", help="the main job: generate Verilog and run the benchmarks",
-                       description="Generate the controller's Verilog and run the queue and "
-                                   "controller benchmarks; results go to build/.")
+    d = sub.add_parser("demo", help="the main job: generate Verilog and run all benchmarks",
+                       description="Generate the controller's Verilog, run the queue and "
+                                   "controller benchmarks, then boot the VexRiscv SoC with "
+                                   "the hw, sw and poll firmware and compare them; writes "
+                                   "build/results.json and PNG plots.")
     d.add_argument("--out", metavar="DIR", help="output directory (default build/)")
+    d.add_argument("--quick", action="store_true",
+                   help="shorter whole-system runs (fewer events per load point)")
     d.set_defaults(func=cmd_demo)
     return p
 

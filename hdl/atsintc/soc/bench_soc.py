@@ -16,7 +16,6 @@ with the raw latencies at one load, for the CDF); :func:`run_all` parses them, w
 renders the side-by-side table.
 """
 
-import hashlib
 import json
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -40,17 +39,8 @@ QUICK = dict(events=150, loads=(10, 50, 80, 90), cdf_load=80)
 _RESULT = re.compile(r"^RESULT (\S+) (\S+)((?: \S+=-?\d+)*)\s*$")
 
 
-def _rt_hash():
-    """build_firmware hashes the sources and firmware/include, lib; not rt.h."""
-    h = hashlib.sha256()
-    for f in sorted((project_root() / "firmware" / "rt").glob("*.h")):
-        h.update(f.read_bytes())
-    return h.hexdigest()[:12]
-
-
 def cflags(backend, extra=()):
-    flags = [f"-DBACKEND_{backend.upper()}", f"-DRT_H_HASH={_rt_hash()}",
-             "-fomit-frame-pointer"]
+    flags = [f"-DBACKEND_{backend.upper()}", "-fomit-frame-pointer"]
     return flags + list(extra)
 
 

@@ -76,9 +76,11 @@ def build_firmware(name, sources, out_dir=None, *, cflags=(), ram_size=None,
             raise FileNotFoundError(s)
     all_srcs = _runtime() + srcs
     flags = CFLAGS + ["-I", str(fw / "include"), "-I", str(fw / "lib")] + list(cflags)
+    # headers next to the sources count too (e.g. firmware/rt/rt.h)
+    headers = sorted({h for s in all_srcs for h in s.parent.glob("*.h")})
     h = hashlib.sha256()
     for part in ([str(f) for f in flags] + [_zig_version()] +
-                 [f"{p.name}:{p.read_text()}" for p in all_srcs + _inputs()]):
+                 [f"{p}:{p.read_text()}" for p in all_srcs + _inputs() + headers]):
         h.update(part.encode())
         h.update(b"\0")
     out = Path(out_dir) if out_dir is not None else build_root() / "firmware"
