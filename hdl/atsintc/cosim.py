@@ -131,7 +131,7 @@ def build(verilog_sources, toplevel, name, *, build_args=(), key=None, log=print
 
 
 def run(verilog_sources, toplevel, test_module, *, name, testcase=None, env=None,
-        build_args=(), key=None, log=print):
+        build_args=(), key=None, plusargs=(), log=print):
     """Build if needed, run ``test_module`` (a module in ``sim/``) and fail loudly.
 
     ``env`` values reach the testbench as environment variables. Returns the number of
@@ -146,7 +146,7 @@ def run(verilog_sources, toplevel, test_module, *, name, testcase=None, env=None
         if d not in sys.path:
             sys.path.insert(0, d)
     extra_env = {k: str(v) for k, v in (env or {}).items()}
-    tag = _digest(test_module, testcase, sorted(extra_env.items()))
+    tag = _digest(test_module, testcase, sorted(extra_env.items()), list(plusargs))
     test_dir = build_dir / f"run-{tag}"
     test_dir.mkdir(exist_ok=True)
     results = test_dir / "results.xml"
@@ -155,7 +155,8 @@ def run(verilog_sources, toplevel, test_module, *, name, testcase=None, env=None
         runner.test(test_module=test_module, hdl_toplevel=toplevel,
                     hdl_toplevel_lang="verilog", build_dir=build_dir,
                     test_dir=test_dir, testcase=testcase, extra_env=extra_env,
-                    results_xml=str(results), log_file=test_dir / "sim.log")
+                    plusargs=list(plusargs), results_xml=str(results),
+                    log_file=test_dir / "sim.log")
     except SystemExit:
         pass        # the runner exits on failed tests; the results file says which
     if not results.exists():
