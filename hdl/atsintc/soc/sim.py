@@ -30,7 +30,7 @@ from pathlib import Path
 from amaranth.back import verilog
 from amaranth.hdl import ClockDomain, Elaboratable, Module, Signal
 
-from ..cosim import VERILATOR_WAIVERS, gateware_digest
+from ..cosim import VERILATOR_WAIVERS, digest, gateware_digest
 from ..toolchain import build_root, setup_environment
 from . import memmap
 from .soc import SoC, ram_verilog_path, vexriscv_verilog_path
@@ -74,14 +74,6 @@ class SimResult:
                 else "TIMEOUT (max cycles reached)")
         return (f"{what} after {self.cycles} cycles in {self.seconds:.2f} s "
                 f"({self.cycles_per_second / 1e6:.2f} M cycles/s)")
-
-
-def _digest(*parts):
-    h = hashlib.sha256()
-    for p in parts:
-        h.update(str(p).encode())
-        h.update(b"\0")
-    return h.hexdigest()[:12]
 
 
 class _SimTop(Elaboratable):
@@ -135,7 +127,7 @@ def build(soc=None, *, trace=False, log=print) -> Path:
     # avoids generating the Verilog (~5 s) when nothing changed; when it misses, the
     # Verilog is generated and the build is looked up by the Verilog's own hash, so an
     # edit of a Python file that does not change the SoC's Verilog costs no rebuild.
-    quick = root / "index" / _digest(soc.describe(), gateware_digest(), *tools)
+    quick = root / "index" / digest(soc.describe(), gateware_digest(), *tools)
     if quick.exists():
         exe = root / quick.read_text().strip() / "Vsoc"
         if exe.exists():
@@ -145,7 +137,7 @@ def build(soc=None, *, trace=False, log=print) -> Path:
     log("[soc-sim] generating the SoC Verilog ...")
     text = soc_verilog(soc)
     t1 = time.monotonic()
-    name = f"soc-{_digest(text, *tools)}"
+    name = f"soc-{digest(text, *tools)}"
     final = root / name
     exe = final / "Vsoc"
     quick.parent.mkdir(parents=True, exist_ok=True)
