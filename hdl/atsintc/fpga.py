@@ -1,0 +1,183 @@
+"""Controller-only FPGA resource / Fmax figures (ECP5 and iCE40).
+
+:func:`synth_report` synthesizes the ATS-INTC controller (:class:`atsintc.controller.ATSIntc`)
+out of context, through :func:`atsintc.synth.synthesize` (every port registered, so
+every path is register to register), over a few configurations and families, and
+returns one row per (family, configuration). :func:`format_markdown` turns the rows into
+the table of ``docs/performance.md``.
+
+A configuration is ``(processes, ready_depth, vectors)`` (or a
+:class:`atsintc.regmap.Params`); the other parameters follow from it
+(:func:`config_params`): 8 priorities, blocked depth ``min(16, ready_depth)``,
+``min(4, processes)`` IPC channels per process, IPC depth 4, XLEN 32. ``(4, 64, 16)``
+is the default :class:`~atsintc.regmap.Params`.
+
+::
+
+    python -m atsintc.fpga                       # DEFAULT_CONFIGS, both families
+    python -m atsintc.fpga --family ecp5 --config 4,64,16
+"""
+
+import argparse
+import json
+import sys
+
+from .regmap import Params
+
+__all__ = ["DEFAULT_CONFIGS", "TARGET_MHZ", "config_params", "synth_report",
+           "format_markdown", "main"]
+
+# Per family: configurations that fit the device and take minutes, not hours.
+DEFAULT_CONFIGS = {
+    "ecp5": [(1, 8, 4), (2, 16, 8), (4, 64, 16)],
+    "ice40": [(1, 4, 2), (1, 8, 4)],
+}
+
+# nextpnr --freq per family (what it optimises towards; the achieved Fmax is reported)
+TARGET_MHZ = {"ecp5": 100, "ice40": 50}
+
+
+def config_params(config) -> Params:
+    """A :class:`Params` for ``(processes, ready_depth, vectors)`` (or a Params as is)."""
+    if isinstance(config, Params):
+        return config
+    processes, depth, vectors = config
+    return Params(processes=processes, priorities=8, ready_depth=depth, vectors=vectors,
+                  blocked_depth=min(16, depth), channels=min(4, processes), ipc_depth=4,
+                  xlen=32)
+
+
+# Families whose small packages cannot take every port as a pin (iCE40UP5K-SG48: 39
+# IOs): there the controller is wrapped in a scan chain (_Pinless).
+PINLESS = {"ice40"}
+
+
+def _pinless(dut):
+    """Wrap ``dut`` so it has 3 pins: every input of ``dut`` is driven from a shift
+    register loaded serially through ``si``; every output is captured in parallel
+    (``load``) into a shift register read out through ``so``. All paths into and out of
+    ``dut`` stay register to register; the chain adds one FF per port bit and a 2:1 mux
+    per output bit (counted in the figures)."""
+    from amaranth.hdl import Cat, Module, Signal, Value
+    from amaranth.lib import wiring
+    from amaranth.lib.wiring import In, Out
+
+    class _Pinless(wiring.Component):
+        si: In(1)
+        load: In(1)
+        so: Out(1)
+
+        def elaborate(self, platform):
+            m = Module()
+            m.submodules.dut = dut
+            ins, outs = [], []
+            for path, member, value in dut.signature.flatten(dut):
+                (ins if member.flow == wiring.In else outs).append(Value.cast(value))
+            iw = sum(len(v) for v in ins)
+            ow = sum(len(v) for v in outs)
+            ich, och = Signal(iw), Signal(ow)
+            m.d.sync += ich.eq(Cat(self.si, ich[:-1]))
+            m.d.comb += Cat(*ins).eq(ich)
+            with m.If(self.load):
+                m.d.sync += och.eq(Cat(*outs))
+            with m.Else():
+                m.d.sync += och.eq(och >> 1)
+            m.d.comb += self.so.eq(och[0])
+            return m
+
+    return _Pinless()
+
+
+def _name(p: Params) -> str:
+    return (f"atsintc-p{p.processes}-q{p.priorities}-d{p.ready_depth}-v{p.vectors}"
+            f"-b{p.blocked_depth}-c{p.channels}")
+
+
+def synth_report(configs=None, families=("ecp5", "ice40"), log=print, *, seed=1,
+                 workdir=None):
+    """Synthesize the controller for each configuration and family; return the rows.
+
+    ``configs`` is a list of configurations used for every family, a dict
+    ``family -> list`` or ``None`` (:data:`DEFAULT_CONFIGS`). Each row is the dict of
+    :func:`atsintc.synth.synthesize` plus ``processes``, ``priorities``, ``depth``,
+    ``vectors``, ``blocked_depth``, ``channels`` and ``target_mhz``. Synthesis runs one
+    at a time (the big ECP5 configuration takes ~10-15 minutes on 2 cores).
+    """
+    from pathlib import Path
+
+    from .controller import ATSIntc
+    from .synth import synthesize
+
+    rows = []
+    for family in families:
+        if configs is None:
+            fam_configs = DEFAULT_CONFIGS.get(family, [])
+        elif isinstance(configs, dict):
+            fam_configs = configs.get(family, [])
+        else:
+            fam_configs = configs
+        for config in fam_configs:
+            p = config_params(config)
+            name = _name(p)
+            target = TARGET_MHZ.get(family, 100)
+            wd = None if workdir is None else Path(workdir) / family / name
+            log(f"[fpga] {family}: {name} (target {target} MHz)")
+            dut = ATSIntc(p)
+            if family in PINLESS:
+                dut = _pinless(dut)
+            r = synthesize(dut, name, family, target_mhz=target, seed=seed,
+                           workdir=wd, log=log)
+            r["scan_chain"] = family in PINLESS
+            r.update(processes=p.processes, priorities=p.priorities, depth=p.ready_depth,
+                     vectors=p.vectors, blocked_depth=p.blocked_depth,
+                     channels=p.channels, target_mhz=target)
+            log(f"[fpga] {family}: {name}: {r['luts']} LUTs, {r['ffs']} FFs "
+                f"({r['wrapper_ffs']} of them port registers), RAM {r['ram']}, "
+                f"Fmax {r['fmax_mhz']} MHz, {r['seconds']} s")
+            rows.append(r)
+    return rows
+
+
+def _ram_text(ram):
+    parts = [f"{v} {k}" for k, v in ram.items() if v]
+    return ", ".join(parts) if parts else "0"
+
+
+def format_markdown(rows) -> str:
+    """A Markdown table of :func:`synth_report` rows."""
+    out = ["| Device | Processes x prio x depth | Vectors | Blocked depth | Channels "
+           "| LUTs | FFs (port regs) | BRAM / LUTRAM | Fmax (MHz) | Time (s) |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        out.append(
+            f"| {r['device']} | {r['processes']} x {r['priorities']} x {r['depth']} "
+            f"| {r['vectors']} | {r['blocked_depth']} | {r['channels']} | {r['luts']} "
+            f"| {r['ffs']} ({r['wrapper_ffs']}) | {_ram_text(r['ram'])} "
+            f"| {r['fmax_mhz']} | {r['seconds']} |")
+    return "\n".join(out) + "\n"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m atsintc.fpga", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--family", action="append", choices=["ecp5", "ice40"],
+                    help="family (repeatable; default both)")
+    ap.add_argument("--config", action="append", metavar="P,D,V",
+                    help="processes,ready_depth,vectors (repeatable; default "
+                         "DEFAULT_CONFIGS per family)")
+    ap.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    args = ap.parse_args(argv)
+    families = tuple(args.family or ("ecp5", "ice40"))
+    configs = None
+    if args.config:
+        configs = [tuple(int(x) for x in c.split(",")) for c in args.config]
+    rows = synth_report(configs, families)
+    print(format_markdown(rows))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
