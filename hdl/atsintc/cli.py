@@ -118,28 +118,28 @@ def cmd_generate(args):
     return 0
 
 
+def _report(table, result):
+    print()
+    print(table)
+    print()
+    print("reproduce with:", result["command"])
+    return 0
+
+
 def cmd_bench(args):
     from .bench_pq import format_table, run
 
     depths = tuple(int(x) for x in args.synth_depths.split(","))
     result = run(args.depth, args.priorities, args.width, synth=args.synth, depths=depths,
                  json_path=args.json, log=_log)
-    print()
-    print(format_table(result))
-    print()
-    print("reproduce with:", result["command"])
-    return 0
+    return _report(format_table(result), result)
 
 
 def cmd_bench_controller(args):
     from .bench_ctl import format_table, run
 
     result = run(_params(args), json_path=args.json, log=_log)
-    print()
-    print(format_table(result))
-    print()
-    print("reproduce with:", result["command"])
-    return 0
+    return _report(format_table(result), result)
 
 
 def cmd_bench_soc(args):
