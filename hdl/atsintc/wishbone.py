@@ -10,7 +10,7 @@ from amaranth.hdl import *
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["Signature"]
+__all__ = ["Signature", "merge_write"]
 
 
 class Signature(wiring.Signature):
@@ -66,3 +66,12 @@ class Signature(wiring.Signature):
     def __repr__(self):
         return (f"wishbone.Signature(addr_width={self.addr_width}, "
                 f"data_width={self.data_width}, granularity={self.granularity})")
+
+
+def merge_write(bus, old):
+    """``old`` with the bytes selected by ``bus.sel`` replaced by ``bus.dat_w`` (a byte-
+    granular register write); ``old`` may be narrower than the bus."""
+    n = len(old)
+    lanes = len(bus.sel)
+    mask = Cat(bus.sel[k].replicate(len(bus.dat_w) // lanes) for k in range(lanes))[:n]
+    return (old & ~mask) | (bus.dat_w[:n] & mask)

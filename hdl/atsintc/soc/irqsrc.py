@@ -164,12 +164,8 @@ class InterruptSource(wiring.Component):
         wr = req & bus.we
         byte = Signal(self.addr_width + 2)
         m.d.comb += byte.eq(Cat(Const(0, 2), bus.adr))
-        wmask = Signal(32)
-        m.d.comb += wmask.eq(Cat(bus.sel[k].replicate(8) for k in range(4)))
-
         def merged(old):
-            n = len(old)
-            return (old & ~wmask[:n]) | (bus.dat_w[:n] & wmask[:n])
+            return wishbone.merge_write(bus, old)
 
         rdata = Signal(32)
         w_mode, w_period, w_ack, w_count, w_missed = (Signal(V, name=f"w_{n}") for n in

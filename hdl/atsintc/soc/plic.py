@@ -191,12 +191,8 @@ class PLIC(wiring.Component):
         page = byte[12:]                    # 4 KiB page
         in_ctx = byte[21]                   # 0x200000 and up
         ctx = byte[12:21]
-        wmask = Signal(32)
-        m.d.comb += wmask.eq(Cat(bus.sel[k].replicate(8) for k in range(4)))
-
         def merged(old):
-            n = len(old)
-            return (old & ~wmask[:n]) | (bus.dat_w[:n] & wmask[:n])
+            return wishbone.merge_write(bus, old)
 
         rdata = Signal(32)
         claim_clear = Signal(S)

@@ -87,6 +87,7 @@ class _Bus:
     """Plain Wishbone signals with CTI (what VexRiscv speaks)."""
 
     def __init__(self, name, addr_width=30):
+        self.name = name
         self.cyc = Signal(name=f"{name}_cyc")
         self.stb = Signal(name=f"{name}_stb")
         self.we = Signal(name=f"{name}_we")
@@ -96,6 +97,17 @@ class _Bus:
         self.dat_r = Signal(32, name=f"{name}_dat_r")
         self.ack = Signal(name=f"{name}_ack")
         self.cti = Signal(3, name=f"{name}_cti")
+
+
+def _vexriscv_bus(prefix, bus):
+    """Instance ports of one of VexRiscv's Wishbone masters (``prefix``_CYC, ...)."""
+    return {
+        f"o_{prefix}_CYC": bus.cyc, f"o_{prefix}_STB": bus.stb, f"i_{prefix}_ACK": bus.ack,
+        f"o_{prefix}_WE": bus.we, f"o_{prefix}_ADR": bus.adr,
+        f"i_{prefix}_DAT_MISO": bus.dat_r, f"o_{prefix}_DAT_MOSI": bus.dat_w,
+        f"o_{prefix}_SEL": bus.sel, f"i_{prefix}_ERR": Const(0),
+        f"o_{prefix}_CTI": bus.cti, f"o_{prefix}_BTE": Signal(2, name=f"{bus.name}_bte"),
+    }
 
 
 class SoC(Elaboratable):
@@ -242,18 +254,7 @@ class SoC(Elaboratable):
             i_externalResetVector=Const(memmap.RAM_BASE, 32),
             i_timerInterrupt=irq_timer, i_softwareInterrupt=Const(0),
             i_externalInterruptArray=ext_irq,
-            o_iBusWishbone_CYC=ibus.cyc, o_iBusWishbone_STB=ibus.stb,
-            i_iBusWishbone_ACK=ibus.ack, o_iBusWishbone_WE=ibus.we,
-            o_iBusWishbone_ADR=ibus.adr, i_iBusWishbone_DAT_MISO=ibus.dat_r,
-            o_iBusWishbone_DAT_MOSI=ibus.dat_w, o_iBusWishbone_SEL=ibus.sel,
-            i_iBusWishbone_ERR=Const(0), o_iBusWishbone_CTI=ibus.cti,
-            o_iBusWishbone_BTE=Signal(2, name="ibus_bte"),
-            o_dBusWishbone_CYC=dbus.cyc, o_dBusWishbone_STB=dbus.stb,
-            i_dBusWishbone_ACK=dbus.ack, o_dBusWishbone_WE=dbus.we,
-            o_dBusWishbone_ADR=dbus.adr, i_dBusWishbone_DAT_MISO=dbus.dat_r,
-            o_dBusWishbone_DAT_MOSI=dbus.dat_w, o_dBusWishbone_SEL=dbus.sel,
-            i_dBusWishbone_ERR=Const(0), o_dBusWishbone_CTI=dbus.cti,
-            o_dBusWishbone_BTE=Signal(2, name="dbus_bte"),
+            **_vexriscv_bus("iBusWishbone", ibus), **_vexriscv_bus("dBusWishbone", dbus),
         )
 
         # ---- peripherals ----------------------------------------------------------------
