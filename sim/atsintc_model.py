@@ -95,8 +95,11 @@ class ATSIntcModel:
         return changed
 
     def settle(self):
-        """Level-mode events and wakes, until nothing changes (hardware: 1 cycle each)."""
+        """Level-mode events and wakes, until nothing changes. Returns the number of
+        tasks woken (the hardware moves at most one per cycle, one every other cycle
+        from the same vector)."""
         changed = True
+        woken = 0
         while changed:
             changed = self._level_events()
             for v in range(self.p.vectors):
@@ -105,7 +108,9 @@ class ATSIntcModel:
                     self._push_ready(o, self.blocked[v].pop(0))
                     self.pending[v] -= 1
                     changed = True
+                    woken += 1
                     break
+        return woken
 
     # -- bus -------------------------------------------------------------------------
     def access(self, offset, write, value=0):

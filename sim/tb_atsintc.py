@@ -114,7 +114,7 @@ class Env:
         data, n = await self.bus.access(offset, False)
         self.max_access_cycles = max(self.max_access_cycles, n)
         want = self.model.read(offset)
-        self.model.settle()
+        await self._wakes(self.model.settle())
         if TRACE:
             self.dut._log.info(f"R {offset:#06x} -> {data:#x} (model {want:#x})")
         if check:
@@ -125,9 +125,15 @@ class Env:
         _, n = await self.bus.access(offset, True, value)
         self.max_access_cycles = max(self.max_access_cycles, n)
         self.model.write(offset, value)
-        self.model.settle()
+        await self._wakes(self.model.settle())
         if TRACE:
             self.dut._log.info(f"W {offset:#06x} <- {value:#x}")
+
+    async def _wakes(self, woken):
+        """An access that made room in a ready queue lets the model wake blocked tasks
+        at once; the hardware needs 4 cycles for the first, 2 for each further one."""
+        if woken:
+            await self.bus.idle(2 * woken + 4)
 
     async def set_line(self, v, value):
         self.lines = (self.lines & ~(1 << v)) | (int(bool(value)) << v)
@@ -142,9 +148,10 @@ class Env:
         await self.set_line(v, 0)
 
     async def settle(self):
-        """Give the hardware time for every wake the model does at once."""
-        self.model.settle()
-        await self.bus.idle(PARAMS.vectors + 4)
+        """Give the hardware time for every wake the model does at once: 3 cycles from
+        an event to the ready queue, then up to 2 cycles per task woken."""
+        woken = self.model.settle()
+        await self.bus.idle(2 * woken + PARAMS.vectors + 4)
         self.model.settle()
 
     async def check_errors(self):

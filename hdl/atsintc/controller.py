@@ -12,29 +12,52 @@ Blocks
   rising edge of ``irq_in[v]`` (edge mode), the line being high while the vector's gate
   is open (level mode; the gate closes at each event and opens at each BLOCK on ``v``),
   or a write to the kernel's ``VEC_RAISE[v]``. Each event increments ``pending[v]``.
-  Every cycle the *wake engine* takes the lowest vector with a pending event and a
-  blocked task, pops that task and pushes it into the ready queue of the vector's
-  owner at the task's own priority, and decrements ``pending[v]``. A BLOCK on a vector
-  with a pending event makes the task ready at once. So no wakeup is ever lost,
-  whatever the order of events and blocks.
+  The *wake engine* moves a blocked task of a vector with a pending event into the
+  ready queue of the vector's owner, at the task's own priority, and decrements
+  ``pending[v]``. A BLOCK on a vector with a pending event makes the task ready at
+  once. So no wakeup is ever lost, whatever the order of events and blocks.
 * IPC: per (process, channel) a handler slot and a mailbox FIFO of ``ipc_depth``
   messages. A SEND (needs a capability) appends the message and, if a handler is
   registered, moves the handler task to the receiver's ready queue. A handler
   registered while messages wait becomes ready at once; RECV pops a message.
 
-Bus timing
-==========
+Pipeline and bus timing
+=======================
 
-Every access is executed in the cycle ``cyc & stb`` is first seen and acknowledged in
-the next cycle (``ack`` registered; read data with the ack): 2 cycles per access. The
-exception is ``DEQUEUE_WAIT``, which holds ``ack`` low until a task is ready (or the
-process's ``WAIT_TIMEOUT`` expires). Errors never stall the bus: the access is
-acknowledged, nothing is changed, and the window's sticky ERROR register records why.
+Every queue is driven from registers only, so that no bus-decode logic sits in front
+of the priority queues' own logic (timing: see ``docs/performance.md``):
 
-Interrupt timing: an edge of ``irq_in[v]`` in cycle ``t`` is counted at the end of
-``t``; the wake engine moves the task during ``t + 1``; the task is at the head of the
-ready queue (on its ``DEQUEUE`` data) in cycle ``t + 2``. A bus enqueue into the same
-ready queue in the same cycle takes precedence and delays the wake by one cycle.
+* **Decide** (cycle ``t``, the first cycle ``cyc & stb`` is seen): the address is
+  decoded, the access checked against registered state and its effects registered:
+  at most one enqueue (one-hot queue + task word), one dequeue, one blocked-queue or
+  mailbox push, register writes and the sticky error bits.
+* **Execute** (``t + 1``): the registered enqueue/dequeue/push is applied, and
+  ``ack`` is high. ``dat_r`` is the head of the dequeued queue (or mailbox) in that
+  cycle, selected by registers, or the read data registered at ``t``.
+
+So every access still takes 2 cycles (data with the ack), and the next access (at
+``t + 2`` at the earliest) sees all its effects. ``DEQUEUE_WAIT`` holds ``ack`` low
+until a task is ready (or the process's ``WAIT_TIMEOUT`` expires). Errors never stall
+the bus: the access is acknowledged, nothing is changed, and the window's sticky ERROR
+register records why.
+
+Each queue's *occupancy* (entries in it plus an enqueue registered for it) is kept
+in a register, so "is there room" is a compare of a register, and a queue never
+receives an enqueue it cannot take.
+
+The wake engine has two stages. **Select** (cycle ``s``) picks the lowest vector with
+a pending event (or an event this cycle), a blocked task, room in its owner's queue
+and not already in the second stage, from registered state. **Move** (``s + 1``)
+re-checks that vector (pending, blocked, room in the owner's queue now), pops its
+blocked task into the enqueue register and decrements ``pending``. A bus write in
+the move cycle stalls it by one cycle (a write can only happen every other cycle),
+so bus enqueues and wakes never meet at a queue.
+
+Interrupt timing: an edge of ``irq_in[v]`` in cycle ``t`` is selected in ``t``,
+moved in ``t + 1`` and enqueued in ``t + 2``; the task is at the head of the ready
+queue (on its ``DEQUEUE`` data) in cycle ``t + 3``, and a ``DEQUEUE_WAIT`` waiting
+for it is acknowledged with it in ``t + 3``. One task per cycle leaves the blocked
+queues when they are on different vectors, one every other cycle from one vector.
 
 ``irq_out[p]`` (CPU notification, one per process slot): high while
 (``IRQ_ENABLE.NONEMPTY`` and the ready queue is not empty) or (``IRQ_ENABLE.PREEMPT``
@@ -45,10 +68,10 @@ from amaranth.hdl import *
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from . import regmap, wishbone
+from . import wishbone
 from .fifobank import FifoBank
 from .pqueue import PriorityQueue
-from .regmap import ERRORS, PRIO_SHIFT, STRIDE, WINDOW_SIZE, Params, RegisterMap
+from .regmap import ERRORS, PRIO_SHIFT, STRIDE, Params, RegisterMap
 
 __all__ = ["ATSIntc"]
 
@@ -56,13 +79,27 @@ ERR = {name: i for i, (name, _) in enumerate(ERRORS)}
 PENDING_BITS = 16
 
 
+def _any(terms):
+    terms = list(terms)
+    return Cat(*terms).any() if terms else Const(0)
+
+
+def _onehot_mux(sel_oh, values, width):
+    """OR of ``values[i]`` where ``sel_oh[i]`` (AND-OR mux for a one-hot select)."""
+    out = Const(0, width)
+    for i, v in enumerate(values):
+        out = out | Mux(sel_oh[i], v, 0)
+    return out
+
+
 class ATSIntc(wiring.Component):
     """The controller. ``params`` is a :class:`atsintc.regmap.Params` (or keyword
     arguments for one); they are validated there with messages giving the limits.
 
-    Ports: ``bus`` (Wishbone slave, data width = xlen, word addresses), ``irq_in``
-    (``vectors`` interrupt inputs, synchronous to the clock), ``irq_out``
-    (``processes`` CPU notification outputs).
+    Ports: ``bus`` (Wishbone slave, data width = xlen, word addresses; 2 cycles per
+    access, ``dat_r`` valid with ``ack``), ``irq_in`` (``vectors`` interrupt inputs,
+    synchronous to the clock), ``irq_out`` (``processes`` CPU notification outputs,
+    registered).
     """
 
     def __init__(self, params=None, **kwargs):
@@ -85,18 +122,20 @@ class ATSIntc(wiring.Component):
         m = Module()
         p = self.params
         P, V, CH, X = p.processes, p.vectors, p.channels, p.xlen
+        D = p.ready_depth
         bus = self.bus
 
         # ---- storage --------------------------------------------------------------
         pqs = []
         for i in range(P):
-            q = PriorityQueue(depth=p.ready_depth, priorities=p.priorities, width=X)
+            q = PriorityQueue(depth=D, priorities=p.priorities, width=X)
             m.submodules[f"ready{i}"] = q
             pqs.append(q)
         m.submodules.blocked = blocked = FifoBank(V, p.blocked_depth, X, name="blocked")
         m.submodules.mailbox = mailbox = FifoBank(P * CH, p.ipc_depth, X, name="mailbox")
 
         pending = [Signal(PENDING_BITS, name=f"pending{v}") for v in range(V)]
+        pnz = Signal(V)                     # pending[v] != 0, as a register
         owner = [Signal(range(max(2, P)), name=f"owner{v}") for v in range(V)]
         level = Signal(V)
         gate = Signal(V, init=(1 << V) - 1)
@@ -108,6 +147,35 @@ class ATSIntc(wiring.Component):
         timeout = [Signal(32, name=f"wait_timeout{i}", init=4096) for i in range(P)]
         irq_en = [Signal(2, name=f"irq_enable{i}") for i in range(P)]
         cur_prio = [Signal(8, name=f"cur_prio{i}", init=0xFF) for i in range(P)]
+        # execute-stage registers (decided in the cycle before)
+        enq_r = Signal(P)                   # one-hot: queue taking enq_word_r
+        enq_word_r = Signal(X)
+        deq_r = Signal(P)                   # one-hot: queue popped (if not empty)
+        recv_ch_r = Signal(range(max(2, P * CH)))
+        recv_oh_r = Signal(P * CH)          # RECV of a non-empty mailbox (one-hot)
+        rdata_r = Signal(X)                 # dat_r otherwise
+        bpush_r = Signal()
+        bpush_v_r = Signal(range(max(2, V)))
+        mpush_r = Signal()
+        mpush_ch_r = Signal(range(max(2, P * CH)))
+        push_word_r = Signal(X)
+        consume_r = Signal(V)               # one-hot: BLOCK consumed a pending event
+        raise_r = Signal(V)                 # VEC_RAISE
+        gate_open_r = Signal(V)             # accepted BLOCK: level gate re-opens
+        seterr_r = Signal(len(ERRORS))      # access errors of the access ...
+        errwin_r = Signal(P + 1)            # ... for this window (one-hot, 0 = kernel)
+        hset_r = Signal()                   # HANDLER registered (word: push_word_r)
+        hset_ch_r = Signal(range(max(2, P * CH)))
+        hclr_r = Signal()                   # SEND moved the handler
+        hclr_ch_r = Signal(range(max(2, P * CH)))
+
+        # occupancy of each ready queue: its entries plus an enqueue registered for it;
+        # "room" is a compare of registers (the queue's count and full flag, enq_r)
+        occ = [Signal(range(D + 1), name=f"occupancy{i}") for i in range(P)]
+        room = Signal(P)
+        for i, q in enumerate(pqs):
+            m.d.comb += [occ[i].eq(q.count + enq_r[i]),
+                         room[i].eq(~q.full & ~(enq_r[i] & (q.count == D - 1)))]
 
         # ---- address decode (generated from the register map) ----------------------
         lsb = (self.word_bytes - 1).bit_length()
@@ -117,9 +185,24 @@ class ATSIntc(wiring.Component):
         m.d.comb += [win.eq(byte[12:]), off.eq(byte[:12])]
         proc = Signal(range(max(2, P)))              # process of a process window
         m.d.comb += proc.eq(win - 1)
-        hit, idx = {}, {}
+        proc_oh = Signal(P)
+        m.d.comb += proc_oh.eq(Cat(win == i + 1 for i in range(P)))
+        in_kernel = Signal()
+        in_proc = Signal()
+        m.d.comb += [in_kernel.eq(win == 0), in_proc.eq(proc_oh.any())]
+
+        wait_state = Signal()
+        req = Signal()
+        m.d.comb += req.eq(bus.cyc & bus.stb & ~bus.ack & ~wait_state)
+        rd = req & ~bus.we
+        wr = req & bus.we
+        wr_req = Signal()                   # a write is decided this cycle
+        m.d.comb += wr_req.eq(wr)
+        wdata = bus.dat_w
+
+        hit, idx, mapped = {}, {}, []
         for w in self.map.windows:
-            in_win = (win == 0) if w.name == "KERNEL" else ((win >= 1) & (win <= P))
+            in_win = in_kernel if w.name == "KERNEL" else in_proc
             for r in w.registers:
                 n = r.length(p)
                 key = (w.name, r.name)
@@ -131,6 +214,12 @@ class ATSIntc(wiring.Component):
                     ix = Signal(range(max(2, n)), name=f"idx_{w.name}_{r.name}".lower())
                     m.d.comb += ix.eq((off - r.offset)[3:])
                     idx[key] = ix
+                ok = []
+                if "R" in r.access:
+                    ok.append(~bus.we)
+                if "W" in r.access:
+                    ok.append(bus.we)
+                mapped.append(h & _any(ok))
 
         def H(name, window="PROCESS"):
             return hit[(window, name)]
@@ -138,199 +227,167 @@ class ATSIntc(wiring.Component):
         def I(name, window="PROCESS"):
             return idx[(window, name)]
 
-        # ---- bus handshake ----------------------------------------------------------
-        # An access is executed in the cycle it is first seen (`req`) and acked in the
-        # next one. A DEQUEUE_WAIT that finds no task enters the wait state instead:
-        # the master keeps `stb` high and nothing is executed again until it ends.
-        wait_state = Signal()
-        wait_p = Signal(range(max(2, P)))
-        wait_left = Signal(32)
-        start_wait = Signal()
-        wait_done = Signal()
-        req = bus.cyc & bus.stb & ~bus.ack & ~wait_state
-        rd = req & ~bus.we
-        wr = req & bus.we
-        wdata = bus.dat_w
-        rdata = Signal(X)
-        seterr = Signal(len(ERRORS))        # errors raised by this access
-        m.d.sync += [bus.ack.eq((req & ~start_wait) | wait_done), bus.dat_r.eq(rdata)]
+        seterr = {name: [] for name in ERR}         # terms raising each error bit
+        rdata_terms = []                            # (condition, value) of reads
 
-        def error(name):
-            return seterr[ERR[name]].eq(1)
+        def error(name, cond):
+            seterr[name].append(cond)
 
-        # task word checks
+        def read(cond, value):
+            rdata_terms.append((cond, value))
+
         def task_ok(word):
-            prio = word[PRIO_SHIFT:PRIO_SHIFT + p.prio_bits]
-            return (word != 0) & (prio < p.priorities)
+            return (word != 0) & (task_prio(word) < p.priorities)
 
         def task_prio(word):
             return word[PRIO_SHIFT:PRIO_SHIFT + p.prio_bits]
 
-        # requests to the ready queues from the bus side: (process, word)
-        bus_enq = Signal()
-        bus_enq_p = Signal(range(max(2, P)))
-        bus_enq_word = Signal(X)
-        bus_deq = Signal()
-        bus_deq_p = Signal(range(max(2, P)))
-        pq_ready = Array(q.enq.ready for q in pqs)
-        pq_valid = Array(q.deq.valid for q in pqs)
-        pq_head = Array(q.deq.payload.data for q in pqs)
-        # bus-side vector / mailbox operations
-        blk_v = Signal(range(max(2, V)))
-        blk_touch = Signal()                # this access is a BLOCK on blk_v
-        consume = Signal()                  # BLOCK consumed a pending event
-        blk_ok = Signal()                   # BLOCK accepted (parked or made ready)
-        raise_v = Signal(V)                 # VEC_RAISE writes
+        def onehot(idx_value, n):
+            return Cat(idx_value == i for i in range(n))
+
+        # (process, channel) -> mailbox / handler slot; a concatenation if CH is 2**k
+        pow2 = CH & (CH - 1) == 0
+        cbits = (CH - 1).bit_length()
+
+        def chan(pr, c):
+            return Cat(c[:cbits], pr) if pow2 else pr * CH + c
+
+        room_pr = room.bit_select(proc, 1)
+        ok_w = Signal()
+        m.d.comb += ok_w.eq(task_ok(wdata))
+        bus_enq = []                    # (condition, one-hot queue, word)
 
         # ---- process-window operations -------------------------------------------------
-        def proc_ops():
-            pr = proc
-            with m.If(H("ENQUEUE") & wr):
-                with m.If(~task_ok(wdata)):
-                    m.d.comb += error("INVALID")
-                with m.Elif(~pq_ready[pr]):
-                    m.d.comb += error("READY_FULL")
-                with m.Else():
-                    m.d.comb += [bus_enq.eq(1), bus_enq_p.eq(pr), bus_enq_word.eq(wdata)]
-            with m.Elif(H("DEQUEUE") & rd):
-                m.d.comb += [bus_deq.eq(pq_valid[pr]), bus_deq_p.eq(pr),
-                             rdata.eq(Mux(pq_valid[pr], pq_head[pr], 0))]
-            with m.Elif(H("DEQUEUE_WAIT") & rd):
-                with m.If(pq_valid[pr]):
-                    m.d.comb += [bus_deq.eq(1), bus_deq_p.eq(pr), rdata.eq(pq_head[pr])]
-                with m.Elif(Array(timeout)[pr] != 0):
-                    m.d.comb += start_wait.eq(1)
-                    m.d.sync += [wait_state.eq(1), wait_p.eq(pr),
-                                 wait_left.eq(Array(timeout)[pr])]
-            with m.Elif(H("WAIT_TIMEOUT")):
-                with m.If(wr):
-                    m.d.sync += Array(timeout)[pr].eq(wdata[:32])
-                m.d.comb += rdata.eq(Array(timeout)[pr])
-            with m.Elif(H("READY_COUNT") & rd):
-                m.d.comb += rdata.eq(Array(q.count for q in pqs)[pr])
-            with m.Elif(H("ERROR")):
-                m.d.comb += rdata.eq(Array(err[1:])[pr])
-            with m.Elif(H("IRQ_ENABLE")):
-                with m.If(wr):
-                    m.d.sync += Array(irq_en)[pr].eq(wdata[:2])
-                m.d.comb += rdata.eq(Array(irq_en)[pr])
-            with m.Elif(H("CUR_PRIO")):
-                with m.If(wr):
-                    m.d.sync += Array(cur_prio)[pr].eq(wdata[:8])
-                m.d.comb += rdata.eq(Array(cur_prio)[pr])
-            with m.Elif(H("BLOCK") & wr):
-                v = I("BLOCK")
-                m.d.comb += [blk_v.eq(v), blk_touch.eq(1)]
-                with m.If(Array(owner)[v] != pr):
-                    m.d.comb += error("PERMISSION")
-                with m.Elif(~task_ok(wdata)):
-                    m.d.comb += error("INVALID")
-                with m.Elif(Array(pending)[v] != 0):
-                    with m.If(~pq_ready[pr]):
-                        m.d.comb += error("READY_FULL")
-                    with m.Else():
-                        m.d.comb += [bus_enq.eq(1), bus_enq_p.eq(pr), bus_enq_word.eq(wdata),
-                                     consume.eq(1), blk_ok.eq(1)]
-                with m.Elif(blocked.count(v) == p.blocked_depth):
-                    m.d.comb += error("BLOCKED_FULL")
-                with m.Else():
-                    m.d.comb += [blocked.push.eq(1), blocked.push_idx.eq(v),
-                                 blocked.push_data.eq(wdata), blk_ok.eq(1)]
-            with m.Elif(H("HANDLER") & wr):
-                ch = pr * CH + I("HANDLER")
-                with m.If(~task_ok(wdata)):
-                    m.d.comb += error("INVALID")
-                with m.Elif(handler_v.bit_select(ch, 1)):
-                    m.d.comb += error("HANDLER_BUSY")
-                with m.Elif(mailbox.count(ch) != 0):
-                    with m.If(~pq_ready[pr]):
-                        m.d.comb += error("READY_FULL")
-                    with m.Else():
-                        m.d.comb += [bus_enq.eq(1), bus_enq_p.eq(pr), bus_enq_word.eq(wdata)]
-                with m.Else():
-                    m.d.sync += [Array(handler)[ch].eq(wdata), handler_v.bit_select(ch, 1).eq(1)]
-            with m.Elif(H("RECV") & rd):
-                ch = pr * CH + I("RECV")
-                m.d.comb += mailbox.head_idx.eq(ch)
-                with m.If(mailbox.count(ch) != 0):
-                    m.d.comb += [mailbox.pop.eq(1), mailbox.pop_idx.eq(ch),
-                                 rdata.eq(mailbox.head)]
-            with m.Elif(H("SEND") & wr):
-                slot = I("SEND")                     # = q * CH + c
-                q = Signal(range(max(2, P)), name="send_q")
-                m.d.comb += q.eq(slot // CH if CH > 1 else slot)
-                with m.If(~Array(cap)[pr].bit_select(q, 1)):
-                    m.d.comb += error("PERMISSION")
-                with m.Elif(mailbox.count(slot) == p.ipc_depth):
-                    m.d.comb += error("IPC_FULL")
-                with m.Elif(handler_v.bit_select(slot, 1) & ~pq_ready[q]):
-                    m.d.comb += error("READY_FULL")
-                with m.Else():
-                    m.d.comb += [mailbox.push.eq(1), mailbox.push_idx.eq(slot),
-                                 mailbox.push_data.eq(wdata)]
-                    with m.If(handler_v.bit_select(slot, 1)):
-                        m.d.comb += [bus_enq.eq(1), bus_enq_p.eq(q),
-                                     bus_enq_word.eq(Array(handler)[slot])]
-                        m.d.sync += handler_v.bit_select(slot, 1).eq(0)
-            with m.Else():
-                m.d.comb += error("UNMAPPED")
+        # ENQUEUE
+        c = wr & H("ENQUEUE")
+        error("INVALID", c & ~ok_w)
+        error("READY_FULL", c & ok_w & ~room_pr)
+        bus_enq.append((c & ok_w & room_pr, proc_oh, wdata))
+
+        # DEQUEUE / DEQUEUE_WAIT: a task is there in t + 1 if there is one now or one is
+        # being enqueued now (nothing else dequeues meanwhile)
+        avail = Signal(P)
+        m.d.comb += avail.eq(Cat(~q.empty | enq_r[i] for i, q in enumerate(pqs)))
+        deq_now = Signal()
+        start_wait = Signal()
+        c_wait = rd & H("DEQUEUE_WAIT")
+        m.d.comb += [
+            deq_now.eq((rd & H("DEQUEUE")) | (c_wait & avail.bit_select(proc, 1))),
+            start_wait.eq(c_wait & ~avail.bit_select(proc, 1) & (Array(timeout)[proc] != 0)),
+        ]
+
+        # WAIT_TIMEOUT, READY_COUNT, ERROR, IRQ_ENABLE, CUR_PRIO
+        for name, regs, bits in (("WAIT_TIMEOUT", timeout, 32), ("IRQ_ENABLE", irq_en, 2),
+                                 ("CUR_PRIO", cur_prio, 8)):
+            with m.If(wr & H(name)):
+                m.d.sync += Array(regs)[proc].eq(wdata[:bits])
+            read(H(name), Array(regs)[proc])
+        read(H("READY_COUNT"), Array(occ)[proc])
+        read(H("ERROR"), Array(err[1:])[proc])
+
+        # BLOCK
+        blk_v = I("BLOCK")
+        blk_oh = Signal(V)
+        m.d.comb += blk_oh.eq(onehot(blk_v, V))
+        c = wr & H("BLOCK")
+        own = Signal()
+        m.d.comb += own.eq(Array(owner)[blk_v] == proc)
+        pend_v = pnz.bit_select(blk_v, 1)
+        bfull = blocked.full
+        error("PERMISSION", c & ~own)
+        error("INVALID", c & own & ~ok_w)
+        c_blk = c & own & ok_w
+        consume = Signal()
+        park = Signal()
+        m.d.comb += [consume.eq(c_blk & pend_v & room_pr),
+                     park.eq(c_blk & ~pend_v & ~bfull.bit_select(blk_v, 1))]
+        error("READY_FULL", c_blk & pend_v & ~room_pr)
+        error("BLOCKED_FULL", c_blk & ~pend_v & bfull.bit_select(blk_v, 1))
+        bus_enq.append((consume, proc_oh, wdata))
+        blk_ok = consume | park
+
+        # HANDLER
+        hch = Signal(range(max(2, P * CH)))
+        m.d.comb += hch.eq(chan(proc, I("HANDLER")))
+        mnz, mfull = mailbox.nonempty, mailbox.full
+        c = wr & H("HANDLER")
+        busy = handler_v.bit_select(hch, 1)
+        waiting = mnz.bit_select(hch, 1)
+        error("INVALID", c & ~ok_w)
+        error("HANDLER_BUSY", c & ok_w & busy)
+        error("READY_FULL", c & ok_w & ~busy & waiting & ~room_pr)
+        bus_enq.append((c & ok_w & ~busy & waiting & room_pr, proc_oh, wdata))
+        hset = c & ok_w & ~busy & ~waiting
+
+        # RECV: the message is read and popped in t + 1
+        c_recv = rd & H("RECV")
+        rch = Signal(range(max(2, P * CH)))
+        m.d.comb += rch.eq(chan(proc, I("RECV")))
+
+        # SEND
+        slot = I("SEND")                     # = q * CH + c
+        sq = Signal(range(max(2, P)), name="send_q")
+        m.d.comb += sq.eq(slot[cbits:] if pow2 else slot // CH)
+        c = wr & H("SEND")
+        capok = Array(cap)[proc].bit_select(sq, 1)
+        hv = handler_v.bit_select(slot, 1)
+        sroom = room.bit_select(sq, 1)
+        error("PERMISSION", c & ~capok)
+        error("IPC_FULL", c & capok & mfull.bit_select(slot, 1))
+        c_send_ok = Signal()
+        m.d.comb += c_send_ok.eq(c & capok & ~mfull.bit_select(slot, 1) & (~hv | sroom))
+        error("READY_FULL", c & capok & ~mfull.bit_select(slot, 1) & hv & ~sroom)
+        send_word = Array(handler)[slot]
+        bus_enq.append((c_send_ok & hv, onehot(sq, P), send_word))
+        hclr = c_send_ok & hv
 
         # ---- kernel-window operations ------------------------------------------------
-        def kernel_ops():
-            K = "KERNEL"
-            with m.If(H("ID", K) & rd):
-                m.d.comb += rdata.eq(self.map.lookup(K, "ID").reset)
-            with m.Elif(H("CONFIG0", K) & rd):
-                m.d.comb += rdata.eq(self.map.lookup(K, "CONFIG0").reset_value(p))
-            with m.Elif(H("CONFIG1", K) & rd):
-                m.d.comb += rdata.eq(self.map.lookup(K, "CONFIG1").reset_value(p))
-            with m.Elif(H("READY_SUMMARY", K) & rd):
-                m.d.comb += rdata.eq(Cat(~q.empty for q in pqs))
-            with m.Elif(H("ERROR", K)):
-                m.d.comb += rdata.eq(err[0])
-            with m.Elif(H("READY_INFO", K) & rd):
-                m.d.comb += rdata.eq(Array(
-                    Cat(q.count, Const(0, 16 - len(q.count)),
-                        Mux(q.deq.valid, q.deq.payload.prio, 0), Const(0, 8 - len(q.deq.payload.prio)),
-                        Const(0, 7), ~q.empty) for q in pqs)[I("READY_INFO", K)])
-            with m.Elif(H("VEC_CFG", K)):
-                v = I("VEC_CFG", K)
-                with m.If(wr):
-                    with m.If(wdata[:8] >= P):
-                        m.d.comb += error("INVALID")
-                    with m.Else():
-                        m.d.sync += [Array(owner)[v].eq(wdata[:8]),
-                                     level.bit_select(v, 1).eq(wdata[8])]
-                m.d.comb += rdata.eq(Cat(Array(owner)[v], Const(0, 8 - len(owner[0])),
-                                         level.bit_select(v, 1)))
-            with m.Elif(H("VEC_STATUS", K) & rd):
-                v = I("VEC_STATUS", K)
-                m.d.comb += rdata.eq(Cat(Array(pending)[v],
-                                         blocked.count(v), Const(0, 15 - len(blocked.counts[0])),
-                                         self.irq_in.bit_select(v, 1)))
-            with m.Elif(H("VEC_RAISE", K) & wr):
-                m.d.comb += raise_v.eq(1 << I("VEC_RAISE", K))
-            with m.Elif(H("CAP", K)):
-                c = I("CAP", K)
-                with m.If(wr):
-                    m.d.sync += Array(cap)[c].eq(wdata[:P])
-                m.d.comb += rdata.eq(Array(cap)[c])
-            with m.Else():
-                m.d.comb += error("UNMAPPED")
+        K = "KERNEL"
+        read(H("ID", K), self.map.lookup(K, "ID").reset)
+        read(H("CONFIG0", K), self.map.lookup(K, "CONFIG0").reset_value(p))
+        read(H("CONFIG1", K), self.map.lookup(K, "CONFIG1").reset_value(p))
+        read(H("READY_SUMMARY", K), Cat(o != 0 for o in occ))
+        read(H("ERROR", K), err[0])
+        read(H("READY_INFO", K), Array(
+            Cat(occ[i], Const(0, 16 - len(occ[i])),
+                Mux(q.deq.valid, q.deq.payload.prio, 0), Const(0, 8 - len(q.deq.payload.prio)),
+                Const(0, 7), occ[i] != 0) for i, q in enumerate(pqs))[I("READY_INFO", K)])
+        cv = I("VEC_CFG", K)
+        c = wr & H("VEC_CFG", K)
+        error("INVALID", c & (wdata[:8] >= P))
+        with m.If(c & (wdata[:8] < P)):
+            m.d.sync += [Array(owner)[cv].eq(wdata[:8]), level.bit_select(cv, 1).eq(wdata[8])]
+        read(H("VEC_CFG", K), Cat(Array(owner)[cv], Const(0, 8 - len(owner[0])),
+                                  level.bit_select(cv, 1)))
+        sv = I("VEC_STATUS", K)
+        read(H("VEC_STATUS", K), Cat(Array(pending)[sv], blocked.count(sv),
+                                     Const(0, 15 - len(blocked.counts[0])),
+                                     self.irq_in.bit_select(sv, 1)))
+        raise_v = Signal(V)
+        m.d.comb += raise_v.eq(Mux(wr & H("VEC_RAISE", K), onehot(I("VEC_RAISE", K), V), 0))
+        seterr_v = Signal(len(ERRORS))
+        cc = I("CAP", K)
+        with m.If(wr & H("CAP", K)):
+            m.d.sync += Array(cap)[cc].eq(wdata[:P])
+        read(H("CAP", K), Array(cap)[cc])
 
-        with m.If(req):
-            with m.If(win == 0):
-                kernel_ops()
-            with m.Elif(win <= P):
-                proc_ops()
-            with m.Else():
-                m.d.comb += error("UNMAPPED")
+        error("UNMAPPED", req & ~_any(mapped))
+
+        # ---- read data -----------------------------------------------------------------
+        rdata = Signal(X)
+        m.d.comb += rdata.eq(_any_or(rdata_terms, X))
 
         # ---- blocking dequeue: the bus is held until a task arrives or time runs out --
+        wait_p = Signal(range(max(2, P)))
+        wait_left = Signal(32)
+        wait_done = Signal()
+        wait_deq = Signal()
+        with m.If(start_wait):
+            m.d.sync += [wait_state.eq(1), wait_p.eq(proc),
+                         wait_left.eq(Array(timeout)[proc])]
         with m.If(wait_state):
-            with m.If(pq_valid[wait_p]):
-                m.d.comb += [wait_done.eq(1), bus_deq.eq(1), bus_deq_p.eq(wait_p),
-                             rdata.eq(pq_head[wait_p])]
+            with m.If(avail.bit_select(wait_p, 1)):
+                m.d.comb += [wait_done.eq(1), wait_deq.eq(1)]
                 m.d.sync += wait_state.eq(0)
             with m.Elif(wait_left == 1):
                 m.d.comb += wait_done.eq(1)
@@ -338,73 +395,128 @@ class ATSIntc(wiring.Component):
             with m.Else():
                 m.d.sync += wait_left.eq(wait_left - 1)
 
-        # ---- sticky errors -------------------------------------------------------------
-        errwin = Signal(range(P + 1))
-        m.d.comb += errwin.eq(Mux(win <= P, win, 0))
-        for w in range(P + 1):
-            clear = Signal(len(ERRORS), name=f"error_clear{w}")
-            is_err_reg = H("ERROR", "KERNEL") if w == 0 else (H("ERROR") & (proc == w - 1))
-            m.d.comb += clear.eq(Mux(wr & is_err_reg, wdata[:len(ERRORS)], 0))
-            po = 1 << ERR["PENDING_OVERFLOW"]       # not an access error: kernel only
-            setb = Mux(req & (errwin == w), seterr & ~po, 0)
-            if w == 0:
-                setb = setb | (seterr & po)
-            m.d.sync += err[w].eq((err[w] & ~clear) | setb)
+        # ---- decide -> execute registers ----------------------------------------------
+        m.d.sync += [
+            bus.ack.eq((req & ~start_wait) | wait_done),
+            rdata_r.eq(Mux(req & ~bus.we, rdata, 0)),
+            deq_r.eq(Mux(deq_now, proc_oh, Mux(wait_deq, onehot(wait_p, P), 0))),
+            recv_ch_r.eq(rch), recv_oh_r.eq(Mux(c_recv & mnz.bit_select(rch, 1),
+                                                onehot(rch, P * CH), 0)),
+            bpush_r.eq(park), bpush_v_r.eq(blk_v),
+            mpush_r.eq(c_send_ok), mpush_ch_r.eq(slot),
+            push_word_r.eq(wdata),
+            consume_r.eq(Mux(consume, blk_oh, 0)),
+            raise_r.eq(raise_v),
+            gate_open_r.eq(Mux(blk_ok, blk_oh, 0)),
+            seterr_r.eq(seterr_v),
+            errwin_r.eq(Cat(~in_proc, proc_oh)),
+            hset_r.eq(hset), hset_ch_r.eq(hch),
+            hclr_r.eq(hclr), hclr_ch_r.eq(slot),
+        ]
+        with m.If(hset_r):
+            m.d.sync += [Array(handler)[hset_ch_r].eq(push_word_r),
+                         handler_v.bit_select(hset_ch_r, 1).eq(1)]
+        with m.If(hclr_r):
+            m.d.sync += handler_v.bit_select(hclr_ch_r, 1).eq(0)
+        m.d.comb += [
+            mailbox.pop.eq(recv_oh_r.any()), mailbox.pop_idx.eq(recv_ch_r),
+            mailbox.push.eq(mpush_r), mailbox.push_idx.eq(mpush_ch_r),
+            mailbox.push_data.eq(push_word_r),
+            blocked.push.eq(bpush_r), blocked.push_idx.eq(bpush_v_r),
+            blocked.push_data.eq(push_word_r),
+            # one of these is selected (one-hot registers), the others are 0
+            bus.dat_r.eq(_onehot_mux(Cat(deq_r[i] & q.deq.valid for i, q in enumerate(pqs)),
+                                     [q.deq.payload.data for q in pqs], X) |
+                         _onehot_mux(recv_oh_r, mailbox.heads, X) | rdata_r),
+        ]
 
         # ---- interrupt events and pending counters --------------------------------------
         m.d.sync += irq_q.eq(self.irq_in)
         edge = self.irq_in & ~irq_q
         lvl = self.irq_in & gate
         level_ev = Signal(V)
+        hw_event = Signal(V)
         event = Signal(V)
         m.d.comb += [level_ev.eq(level & lvl),
-                     event.eq(level_ev | (~level & edge) | raise_v)]
+                     hw_event.eq(level_ev | (~level & edge)),
+                     event.eq(hw_event | raise_r)]
         # gate: closes at a level event, opens at every accepted BLOCK on the vector
-        blk_open = Signal(V)
-        m.d.comb += blk_open.eq(Mux(blk_ok & req, 1 << blk_v, 0))
-        m.d.sync += gate.eq((gate & ~level_ev) | blk_open)
+        m.d.sync += gate.eq((gate & ~level_ev) | gate_open_r)
 
-        # ---- wake engine: one blocked task per cycle into its owner's ready queue ------
-        can_wake = Signal(V)
-        for v in range(V):
-            own_busy = bus_enq & (bus_enq_p == owner[v])
-            m.d.comb += can_wake[v].eq((pending[v] != 0) & (blocked.counts[v] != 0) &
-                                       ~(blk_touch & req & (blk_v == v)) & ~own_busy &
-                                       pq_ready[owner[v]])
-        wake = Signal()
-        wake_v = Signal(range(max(2, V)))
-        for v in reversed(range(V)):
-            with m.If(can_wake[v]):
-                m.d.comb += [wake.eq(1), wake_v.eq(v)]
-        m.d.comb += [blocked.head_idx.eq(wake_v), blocked.pop.eq(wake),
-                     blocked.pop_idx.eq(wake_v)]
-        wake_p = Signal(range(max(2, P)))
-        m.d.comb += wake_p.eq(Array(owner)[wake_v])
+        # ---- wake engine -----------------------------------------------------------------
+        # A pending event being consumed by a BLOCK (applied this cycle) is not counted.
+        pnz_eff = Signal(V)
+        m.d.comb += pnz_eff.eq(pnz & ~consume_r)
+        w2_valid = Signal()
+        w2_oh = Signal(V)
+        w2_v = Signal(range(max(2, V)))
+        w2_poh = Signal(P)                  # owner at selection (one-hot)
+        # stage 2 (move): the blocked task is still there (only this stage pops, and
+        # stage 1 never selects the vector in stage 2); re-check the pending event and
+        # the room in the owner's queue, which a bus write may have taken meanwhile
+        fire = Signal()
+        m.d.comb += fire.eq(w2_valid & ~wr_req & (pnz_eff & w2_oh).any() &
+                            (room & w2_poh).any())
+        m.d.comb += [blocked.pop.eq(fire), blocked.pop_idx.eq(w2_v)]
+        # stage 1 (select), from registers (and this cycle's interrupt events); not in
+        # a cycle with a bus write, which may change the owners, and stage 2 holds then
+        cand = Signal(V)
+        room_v = Signal(V)
+        m.d.comb += room_v.eq(Cat(room.bit_select(owner[v], 1) for v in range(V)))
+        m.d.comb += cand.eq((pnz_eff | hw_event) & blocked.nonempty & room_v &
+                            ~Mux(w2_valid, w2_oh, 0))
+        first = Signal(V)
+        m.d.comb += first.eq(cand & (~cand + 1))           # lowest set bit
+        with m.If(~wr_req):
+            m.d.sync += [w2_valid.eq(cand.any()), w2_oh.eq(first),
+                         w2_v.eq(_onehot_mux(first, range(V), len(w2_v))),
+                         w2_poh.eq(_onehot_mux(first, [onehot(o, P) for o in owner], P))]
+
+        # enqueue register: a bus enqueue or a wake (never both: a wake needs ~wr_req)
+        bus_enq_oh = Signal(P)
+        m.d.comb += bus_enq_oh.eq(_any_or([(cnd, oh) for cnd, oh, _ in bus_enq], P))
+        m.d.sync += [
+            enq_r.eq(bus_enq_oh | Mux(fire, w2_poh, 0)),
+            enq_word_r.eq(Mux(wr_req, Mux(H("SEND"), send_word, wdata),
+                              _onehot_mux(w2_oh, blocked.heads, X))),
+        ]
 
         for v in range(V):
             inc = event[v]
-            dec = (wake & (wake_v == v)) | (consume & req & (blk_v == v))
+            dec = (fire & w2_oh[v]) | consume_r[v]
             sat = pending[v] == (1 << PENDING_BITS) - 1
             with m.If(inc & ~dec):
                 with m.If(~sat):
                     m.d.sync += pending[v].eq(pending[v] + 1)
+                m.d.sync += pnz[v].eq(1)
             with m.Elif(dec & ~inc):
-                m.d.sync += pending[v].eq(pending[v] - 1)
+                m.d.sync += [pending[v].eq(pending[v] - 1), pnz[v].eq(pending[v] != 1)]
         overflow = Signal()
         m.d.comb += overflow.eq(Cat(event[v] & (pending[v] == (1 << PENDING_BITS) - 1)
                                     for v in range(V)).any())
-        m.d.comb += seterr[ERR["PENDING_OVERFLOW"]].eq(overflow)
 
-        # ---- ready-queue ports -----------------------------------------------------------
+        # ---- sticky errors -------------------------------------------------------------
+        # access errors (registered with the access's window, one-hot; the kernel's
+        # for unmapped windows) are set in the execute cycle; PENDING_OVERFLOW is not an
+        # access error: kernel window only
+        m.d.comb += seterr_v.eq(Cat(_any(seterr[name]) for name in ERR))
+        po = Const(1 << ERR["PENDING_OVERFLOW"], len(ERRORS))
+        for w in range(P + 1):
+            clear = Signal(len(ERRORS), name=f"error_clear{w}")
+            is_err_reg = H("ERROR", "KERNEL") if w == 0 else (H("ERROR") & proc_oh[w - 1])
+            m.d.comb += clear.eq(Mux(wr & is_err_reg, wdata[:len(ERRORS)], 0))
+            setb = Mux(errwin_r[w], seterr_r, 0)
+            if w == 0:
+                setb = setb | Mux(overflow, po, 0)
+            m.d.sync += err[w].eq((err[w] & ~clear) | setb)
+
+        # ---- ready-queue ports (registers only) -----------------------------------------
         for i, q in enumerate(pqs):
-            from_bus = bus_enq & (bus_enq_p == i)
-            from_wake = wake & (wake_p == i)
-            word = Mux(from_bus, bus_enq_word, blocked.head)
             m.d.comb += [
-                q.enq.valid.eq(from_bus | from_wake),
-                q.enq.payload.data.eq(word),
-                q.enq.payload.prio.eq(task_prio(word)),
-                q.deq.ready.eq(bus_deq & (bus_deq_p == i)),
+                q.enq.valid.eq(enq_r[i]),
+                q.enq.payload.data.eq(enq_word_r),
+                q.enq.payload.prio.eq(task_prio(enq_word_r)),
+                q.deq.ready.eq(deq_r[i]),
             ]
 
         # ---- CPU notification --------------------------------------------------------------
@@ -413,3 +525,12 @@ class ATSIntc(wiring.Component):
             preempt = irq_en[i][1] & q.deq.valid & (q.deq.payload.prio < cur_prio[i])
             m.d.sync += self.irq_out[i].eq(nonempty | preempt)
         return m
+
+
+def _any_or(terms, width):
+    """OR of ``Mux(cond, value, 0)`` over ``(cond, value)`` terms (mutually exclusive
+    conditions: a flat AND-OR mux instead of a priority chain)."""
+    out = Const(0, width)
+    for cond, value in terms:
+        out = out | Mux(cond, value, 0)
+    return out

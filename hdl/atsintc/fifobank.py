@@ -1,17 +1,21 @@
-"""A bank of ``n`` small FIFOs sharing one memory.
+"""A bank of ``n`` small FIFOs.
 
-Used for the per-vector blocked queues and the per-channel IPC mailboxes. The storage
-is one ``lib.memory.Memory`` of ``n * 2**ceil(log2(depth))`` words with one write port
-and one asynchronous read port (distributed/LUT RAM on FPGAs); each FIFO has its own
-read/write pointers and a count.
+Used for the per-vector blocked queues and the per-channel IPC mailboxes. Each FIFO
+has its own memory (``lib.memory.Memory`` of ``2**ceil(log2(depth))`` words, one write
+port, one asynchronous read port: distributed/LUT RAM on FPGAs) addressed by its own
+read pointer, so every FIFO's head word is one RAM read away from registers
+(``heads[i]``); a one-hot select of them is a flat AND-OR. Read/write pointers,
+``counts``, ``nonempty`` and ``full`` are registers.
 
 Ports (all single-cycle):
 
 * ``push``/``push_idx``/``push_data``: append to FIFO ``push_idx`` at the clock edge.
-  The caller must not push into a full FIFO (``count(idx) == depth``).
+  The caller must not push into a full FIFO (``full[idx]``).
 * ``pop``/``pop_idx``: drop the head of FIFO ``pop_idx`` at the clock edge. The caller
   must not pop an empty FIFO.
-* ``head_idx`` -> ``head``: the head word of FIFO ``head_idx``, combinationally.
+* ``heads[i]``: the head word of FIFO ``i`` (combinational from registers and RAM);
+  ``head_idx`` -> ``head``: the head word of FIFO ``head_idx``.
+* ``counts[i]``, ``nonempty[i]`` and ``full[i]``: registers.
 
 A push and a pop in the same cycle must address different FIFOs, or the same
 non-empty FIFO.
@@ -37,7 +41,10 @@ class FifoBank(Elaboratable):
         self.pop_idx = Signal(self._ibits)
         self.head_idx = Signal(self._ibits)
         self.head = Signal(width)
+        self.heads = [Signal(width, name=f"{name}_head{i}") for i in range(n)]
         self.counts = [Signal(range(depth + 1), name=f"{name}_count{i}") for i in range(n)]
+        self.nonempty = Signal(n, name=f"{name}_nonempty")
+        self.full = Signal(n, name=f"{name}_full")
         self._rd = [Signal(self._pbits, name=f"{name}_rd{i}") for i in range(n)]
         self._wr = [Signal(self._pbits, name=f"{name}_wr{i}") for i in range(n)]
 
@@ -49,32 +56,30 @@ class FifoBank(Elaboratable):
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.mem = mem = Memory(shape=self.width, depth=self.n << self._pbits, init=[])
-        wp = mem.write_port()
-        rp = mem.read_port(domain="comb")
-        rd, wr = Array(self._rd), Array(self._wr)
 
         def bump(p):
             if self.depth == 1 << self._pbits:
                 return p + 1
             return Mux(p == self.depth - 1, 0, p + 1)
 
-        m.d.comb += [
-            wp.addr.eq(Cat(wr[self.push_idx], self.push_idx)),
-            wp.data.eq(self.push_data),
-            wp.en.eq(self.push),
-            rp.addr.eq(Cat(rd[self.head_idx], self.head_idx)),
-            self.head.eq(rp.data),
-        ]
-        with m.If(self.push):
-            m.d.sync += wr[self.push_idx].eq(bump(wr[self.push_idx]))
-        with m.If(self.pop):
-            m.d.sync += rd[self.pop_idx].eq(bump(rd[self.pop_idx]))
         for i in range(self.n):
+            mem = Memory(shape=self.width, depth=1 << self._pbits, init=[])
+            m.submodules[f"mem{i}"] = mem
+            wp = mem.write_port()
+            rp = mem.read_port(domain="comb")
             inc = self.push & (self.push_idx == i)
             dec = self.pop & (self.pop_idx == i)
+            m.d.comb += [wp.addr.eq(self._wr[i]), wp.data.eq(self.push_data), wp.en.eq(inc),
+                         rp.addr.eq(self._rd[i]), self.heads[i].eq(rp.data)]
+            with m.If(inc):
+                m.d.sync += self._wr[i].eq(bump(self._wr[i]))
+            with m.If(dec):
+                m.d.sync += self._rd[i].eq(bump(self._rd[i]))
             with m.If(inc & ~dec):
-                m.d.sync += self.counts[i].eq(self.counts[i] + 1)
+                m.d.sync += [self.counts[i].eq(self.counts[i] + 1), self.nonempty[i].eq(1),
+                             self.full[i].eq(self.counts[i] == self.depth - 1)]
             with m.Elif(dec & ~inc):
-                m.d.sync += self.counts[i].eq(self.counts[i] - 1)
+                m.d.sync += [self.counts[i].eq(self.counts[i] - 1), self.full[i].eq(0),
+                             self.nonempty[i].eq(self.counts[i] != 1)]
+        m.d.comb += self.head.eq(Array(self.heads)[self.head_idx])
         return m
