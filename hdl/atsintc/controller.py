@@ -161,9 +161,7 @@ class ATSIntc(wiring.Component):
         push_word_r = Signal(X)
         consume_r = Signal(V)               # one-hot: BLOCK consumed a pending event
         raise_r = Signal(V)                 # VEC_RAISE
-        gate_open_r = Signal(V)             # accepted BLOCK: level gate re-opens
-        seterr_r = Signal(len(ERRORS))      # access errors of the access ...
-        errwin_r = Signal(P + 1)            # ... for this window (one-hot, 0 = kernel)
+        errwin_r = Signal(P + 1)            # window of the access (one-hot, 0 = kernel)
         hset_r = Signal()                   # HANDLER registered (word: push_word_r)
         hset_ch_r = Signal(range(max(2, P * CH)))
         hclr_r = Signal()                   # SEND moved the handler
@@ -304,7 +302,6 @@ class ATSIntc(wiring.Component):
         error("READY_FULL", c_blk & pend_v & ~room_pr)
         error("BLOCKED_FULL", c_blk & ~pend_v & bfull.bit_select(blk_v, 1))
         bus_enq.append((consume, proc_oh, wdata))
-        blk_ok = consume | park
 
         # HANDLER
         hch = Signal(range(max(2, P * CH)))
@@ -365,7 +362,6 @@ class ATSIntc(wiring.Component):
                                      self.irq_in.bit_select(sv, 1)))
         raise_v = Signal(V)
         m.d.comb += raise_v.eq(Mux(wr & H("VEC_RAISE", K), onehot(I("VEC_RAISE", K), V), 0))
-        seterr_v = Signal(len(ERRORS))
         cc = I("CAP", K)
         with m.If(wr & H("CAP", K)):
             m.d.sync += Array(cap)[cc].eq(wdata[:P])
@@ -407,8 +403,6 @@ class ATSIntc(wiring.Component):
             push_word_r.eq(wdata),
             consume_r.eq(Mux(consume, blk_oh, 0)),
             raise_r.eq(raise_v),
-            gate_open_r.eq(Mux(blk_ok, blk_oh, 0)),
-            seterr_r.eq(seterr_v),
             errwin_r.eq(Cat(~in_proc, proc_oh)),
             hset_r.eq(hset), hset_ch_r.eq(hch),
             hclr_r.eq(hclr), hclr_ch_r.eq(slot),
@@ -441,7 +435,7 @@ class ATSIntc(wiring.Component):
                      hw_event.eq(level_ev | (~level & edge)),
                      event.eq(hw_event | raise_r)]
         # gate: closes at a level event, opens at every accepted BLOCK on the vector
-        m.d.sync += gate.eq((gate & ~level_ev) | gate_open_r)
+        m.d.sync += gate.eq((gate & ~level_ev) | consume_r | Mux(bpush_r, onehot(bpush_v_r, V), 0))
 
         # ---- wake engine -----------------------------------------------------------------
         # A pending event being consumed by a BLOCK (applied this cycle) is not counted.
@@ -460,9 +454,10 @@ class ATSIntc(wiring.Component):
         m.d.comb += [blocked.pop.eq(fire), blocked.pop_idx.eq(w2_v)]
         # stage 1 (select), from registers (and this cycle's interrupt events); not in
         # a cycle with a bus write, which may change the owners, and stage 2 holds then
+        # (room in the owner's queue as of the cycle before: stage 2 re-checks it)
         cand = Signal(V)
         room_v = Signal(V)
-        m.d.comb += room_v.eq(Cat(room.bit_select(owner[v], 1) for v in range(V)))
+        m.d.sync += room_v.eq(Cat(room.bit_select(owner[v], 1) for v in range(V)))
         m.d.comb += cand.eq((pnz_eff | hw_event) & blocked.nonempty & room_v &
                             ~Mux(w2_valid, w2_oh, 0))
         first = Signal(V)
@@ -496,10 +491,18 @@ class ATSIntc(wiring.Component):
                                     for v in range(V)).any())
 
         # ---- sticky errors -------------------------------------------------------------
-        # access errors (registered with the access's window, one-hot; the kernel's
-        # for unmapped windows) are set in the execute cycle; PENDING_OVERFLOW is not an
-        # access error: kernel window only
-        m.d.comb += seterr_v.eq(Cat(_any(seterr[name]) for name in ERR))
+        # access errors are set in the execute cycle: every term of every error bit is
+        # registered on its own (no OR in the decide cycle), with the access's window
+        # (one-hot; the kernel's for unmapped windows). PENDING_OVERFLOW is not an
+        # access error: kernel window only.
+        seterr_r = Signal(len(ERRORS))
+        for name, terms in seterr.items():
+            regs = []
+            for j, term in enumerate(terms):
+                r = Signal(name=f"err_{name.lower()}_{j}_r")
+                m.d.sync += r.eq(term)
+                regs.append(r)
+            m.d.comb += seterr_r[ERR[name]].eq(_any(regs))
         po = Const(1 << ERR["PENDING_OVERFLOW"], len(ERRORS))
         for w in range(P + 1):
             clear = Signal(len(ERRORS), name=f"error_clear{w}")
