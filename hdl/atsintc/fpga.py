@@ -16,6 +16,10 @@ is the default :class:`~atsintc.regmap.Params`.
 
     python -m atsintc.fpga                       # DEFAULT_CONFIGS, both families
     python -m atsintc.fpga --family ecp5 --config 4,64,16
+
+The table is printed and written, with the command that made it, into
+``docs/performance.md`` between the lines ``<!-- synth-report -->`` and
+``<!-- /synth-report -->`` (``--docs FILE`` for another file, ``--no-docs`` to skip).
 """
 
 import argparse
@@ -25,7 +29,10 @@ import sys
 from .regmap import Params
 
 __all__ = ["DEFAULT_CONFIGS", "TARGET_MHZ", "config_params", "synth_report",
-           "format_markdown", "main"]
+           "format_markdown", "write_docs", "main"]
+
+DOCS_BEGIN = "<!-- synth-report -->"
+DOCS_END = "<!-- /synth-report -->"
 
 # Per family: configurations that fit the device and take minutes, not hours.
 DEFAULT_CONFIGS = {
@@ -157,6 +164,21 @@ def format_markdown(rows) -> str:
     return "\n".join(out) + "\n"
 
 
+def write_docs(path, table, command):
+    """Replace the text between :data:`DOCS_BEGIN` and :data:`DOCS_END` in ``path`` by
+    the command and ``table``. Raises ``ValueError`` if the markers are missing."""
+    from pathlib import Path
+
+    path = Path(path)
+    text = path.read_text()
+    a, b = text.find(DOCS_BEGIN), text.find(DOCS_END)
+    if a < 0 or b < a:
+        raise ValueError(f"{path}: no '{DOCS_BEGIN}' ... '{DOCS_END}' section to write "
+                         f"the report into")
+    body = f"\n`{command}`:\n\n{table}"
+    path.write_text(text[:a + len(DOCS_BEGIN)] + body + text[b:])
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m atsintc.fpga", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -166,13 +188,31 @@ def main(argv=None):
                     help="processes,ready_depth,vectors (repeatable; default "
                          "DEFAULT_CONFIGS per family)")
     ap.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    ap.add_argument("--docs", metavar="FILE",
+                    help="Markdown file to write the table into, between the "
+                         f"'{DOCS_BEGIN}' and '{DOCS_END}' lines "
+                         "(default: docs/performance.md of this repository)")
+    ap.add_argument("--no-docs", action="store_true", help="do not write the table into "
+                                                            "a Markdown file")
     args = ap.parse_args(argv)
+    docs = None
+    if not args.no_docs:
+        from .toolchain import project_root
+        docs = args.docs or str(project_root() / "docs" / "performance.md")
+        if DOCS_BEGIN not in open(docs).read():     # fail before hours of synthesis
+            ap.error(f"{docs} has no '{DOCS_BEGIN}' line (use --docs or --no-docs)")
     families = tuple(args.family or ("ecp5", "ice40"))
     configs = None
     if args.config:
         configs = [tuple(int(x) for x in c.split(",")) for c in args.config]
     rows = synth_report(configs, families)
-    print(format_markdown(rows))
+    table = format_markdown(rows)
+    print(table)
+    if docs:
+        command = " ".join(["atsintc synth-report"] + list(
+            sys.argv[1:] if argv is None else argv))
+        write_docs(docs, table, command)
+        print(f"[fpga] table written to {docs}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=2)

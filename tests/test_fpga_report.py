@@ -1,0 +1,45 @@
+"""atsintc synth-report: the Markdown table and where it is written (no synthesis)."""
+
+import pytest
+
+from atsintc import fpga
+
+ROW = dict(device="LFE5U-85F-6BG381C", processes=4, priorities=8, depth=64, vectors=16,
+           blocked_depth=16, channels=4, luts=54321, ffs=16000, wrapper_ffs=120,
+           ram={"DP16KD": 0, "TRELLIS_RAMW": 192}, fmax_mhz=101.5, seconds=1234.5)
+
+
+def test_table_has_every_figure():
+    table = fpga.format_markdown([ROW])
+    line = table.splitlines()[2]
+    for text in ("4 x 8 x 64", "| 16 |", "54321", "16000 (120)", "192 TRELLIS_RAMW",
+                 "101.5", "1234.5"):
+        assert text in line
+
+
+def test_write_docs_replaces_only_the_section(tmp_path):
+    doc = tmp_path / "perf.md"
+    doc.write_text(f"# Perf\nbefore\n{fpga.DOCS_BEGIN}\nold table\n{fpga.DOCS_END}\nafter\n")
+    fpga.write_docs(doc, fpga.format_markdown([ROW]), "atsintc synth-report --config 4,64,16")
+    text = doc.read_text()
+    assert "old table" not in text
+    assert text.startswith("# Perf\nbefore\n") and text.endswith(f"{fpga.DOCS_END}\nafter\n")
+    assert "`atsintc synth-report --config 4,64,16`" in text and "101.5" in text
+    # twice: still one table
+    fpga.write_docs(doc, fpga.format_markdown([ROW]), "atsintc synth-report")
+    assert doc.read_text().count("101.5") == 1
+
+
+def test_write_docs_needs_the_markers(tmp_path):
+    doc = tmp_path / "perf.md"
+    doc.write_text("# no markers\n")
+    with pytest.raises(ValueError, match="no '<!-- synth-report -->'"):
+        fpga.write_docs(doc, "table", "cmd")
+
+
+def test_cli_refuses_a_file_without_markers_before_synthesizing(tmp_path, capsys):
+    doc = tmp_path / "perf.md"
+    doc.write_text("# no markers\n")
+    with pytest.raises(SystemExit):
+        fpga.main(["--family", "ecp5", "--config", "1,8,4", "--docs", str(doc)])
+    assert "has no '<!-- synth-report -->' line" in capsys.readouterr().err
