@@ -25,7 +25,7 @@ activity, 2 ATS-INTC ``irq_out[0]`` (process 0 has work), 3 EXIT written, 4..7 e
 code bits 0..3 (hello.c exits with 0: LED 3 on, 4..7 off).
 
 UART: 115200 8N1 on the FTDI port (``/dev/ttyUSB0``), 2048-byte FIFO (one DP16KD);
-the SoC console has no back-pressure (see the report on ``soc.py``).
+a CONSOLE write waits while the FIFO is full (``SoC.console_ready``), so no byte is lost.
 
 ::
 
@@ -55,7 +55,7 @@ from amaranth.hdl import *
 
 from boards import (board_build_dir, debounced, power_on_reset, run_build, stretch)
 
-__all__ = ["ULX3STop", "BoardSoC", "ecp5_pll_params", "build_ulx3s", "BUTTONS"]
+__all__ = ["ULX3STop", "ecp5_pll_params", "build_ulx3s", "BUTTONS"]
 
 BUTTONS = [("button_fire", 0), ("button_fire", 1), ("button_up", 0),
            ("button_down", 0), ("button_left", 0), ("button_right", 0)]
@@ -105,40 +105,6 @@ def _ecp5_pll(fin_mhz, fout_mhz, clkin, clkout, locked):
         a_MFG_GMCREF_SEL="2")
 
 
-def BoardSoC(*args, **kwargs):
-    """The SoC with an ``irq_ext`` input (``vectors`` lines OR'ed into the
-    InterruptSource lines) and an ``atsintc_irq`` output (ATS-INTC ``irq_out``).
-
-    If :class:`atsintc.soc.soc.SoC` has ``irq_ext`` itself (the proposed change), it
-    is used as is; otherwise a subclass re-drives the two ``irq`` consumers after the
-    SoC's own elaboration (in Amaranth the last combinational assignment in a module
-    wins)."""
-    from atsintc.soc.soc import SoC
-
-    soc = SoC(*args, **kwargs)
-    if hasattr(soc, "irq_ext") and hasattr(soc, "atsintc_irq"):
-        return soc
-    soc._MustUse__silence = True        # only probed for the attributes
-
-    class _BoardSoC(SoC):
-        def __init__(self, *a, **kw):
-            super().__init__(*a, **kw)
-            self.irq_ext = Signal(self.vectors)
-            self.atsintc_irq = Signal(self.atsintc_params.processes)
-
-        def elaborate(self, platform):
-            m = super().elaborate(platform)
-            irqsrc, plic, atsintc = (m.submodules.irqsrc, m.submodules.plic,
-                                     m.submodules.atsintc)
-            lines = Signal(self.vectors, name="irq_lines")
-            m.d.comb += [lines.eq(irqsrc.irq | self.irq_ext),
-                         plic.src.eq(lines), atsintc.irq_in.eq(lines),
-                         self.atsintc_irq.eq(atsintc.irq_out)]
-            return m
-
-    return _BoardSoC(*args, **kwargs)
-
-
 class ULX3STop(Elaboratable):
     def __init__(self, firmware_name="firmware.hex", *, freq_mhz=50, baud=115200,
                  uart_fifo=2048, soc_kwargs=None):
@@ -167,7 +133,9 @@ class ULX3STop(Elaboratable):
         rst_done = power_on_reset(m, cd_sync, locked=locked)
 
         # ---- SoC -------------------------------------------------------------------------
-        m.submodules.soc = soc = BoardSoC(self.firmware_name, **self.soc_kwargs)
+        from atsintc.soc.soc import SoC
+
+        m.submodules.soc = soc = SoC(self.firmware_name, **self.soc_kwargs)
 
         # ---- buttons -> device vectors ---------------------------------------------------
         presses = []
@@ -180,7 +148,7 @@ class ULX3STop(Elaboratable):
         m.submodules.uart = uart = UARTTx(freq, self.baud, fifo_depth=self.uart_fifo)
         serial = platform.request("uart", 0)
         m.d.comb += [uart.data.eq(soc.console_data), uart.valid.eq(soc.console_valid),
-                     serial.tx.o.eq(uart.tx)]
+                     soc.console_ready.eq(uart.ready), serial.tx.o.eq(uart.tx)]
         try:
             m.d.comb += platform.request("uart_tx_enable", 0).o.eq(1)
         except Exception:       # pragma: no cover - resource missing on a variant

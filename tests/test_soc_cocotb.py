@@ -19,10 +19,12 @@ def soc_sources():
             "ram.v": ram_verilog_path().read_text()}
 
 
-def boot(hexfile, expect_exit=0, text="", forbid=None, max_cycles=2_000_000):
+def boot(hexfile, expect_exit=0, text="", forbid=None, max_cycles=2_000_000, stall=0):
     env = dict(SOC_MAX_CYCLES=max_cycles, SOC_EXPECT_EXIT=expect_exit, SOC_EXPECT_TEXT=text)
     if forbid:
         env["SOC_FORBID_TEXT"] = forbid
+    if stall:
+        env["SOC_CONSOLE_STALL"] = stall
     return cosim.run(soc_sources, "soc", "tb_soc", name="soc-cocotb", key="SoC()",
                      build_args=[a for a in SOC_WAIVERS if a not in cosim.VERILATOR_WAIVERS],
                      plusargs=[f"+firmware={hexfile}"], env=env)
@@ -30,6 +32,14 @@ def boot(hexfile, expect_exit=0, text="", forbid=None, max_cycles=2_000_000):
 
 def test_hello():
     assert boot(build_firmware("hello", ["hello.c"]), text="hello from VexRiscv") == 1
+
+
+def test_console_back_pressure():
+    """With the console sink not ready 70% of the time (as a UART FIFO that is full),
+    CONSOLE writes wait and no character is lost or duplicated."""
+    hexfile = build_firmware("hello", ["hello.c"])
+    text = "hello from VexRiscv\nmcycle ||\natsintc id 0x41545349\nenqueued ||\natsintc ok\n"
+    assert boot(hexfile, text=text, stall=70) == 1
 
 
 def test_exit_code_is_reported():

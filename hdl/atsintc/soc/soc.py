@@ -148,9 +148,18 @@ class SoC(Elaboratable):
         self.console_data = Signal(8)
         self.exit_valid = Signal()
         self.exit_code = Signal(32)
+        # The console is a valid/ready stream (``console_valid`` and ``console_data``
+        # are held until ``console_ready``; a CONSOLE write waits while a byte is
+        # still held). ``console_ready`` keeps its reset value 1 when nothing drives
+        # it (no back-pressure). Board hooks: extra device lines OR'ed into the
+        # InterruptSource's, and the ATS-INTC's CPU notification lines.
+        self.console_ready = Signal(init=1)
+        self.irq_ext = Signal(vectors)
+        self.atsintc_irq = Signal(atsintc_params.processes)
 
     def ports(self):
-        return [self.console_valid, self.console_data, self.exit_valid, self.exit_code]
+        return [self.console_valid, self.console_data, self.console_ready,
+                self.exit_valid, self.exit_code]
 
     def describe(self):
         """A string identifying the configuration (cache key of simulator builds)."""
@@ -213,14 +222,19 @@ class SoC(Elaboratable):
         def merged(old):
             return (old & ~wmask) | (bus.dat_w & wmask)
 
-        m.d.sync += [cycle.eq(cycle + 1), mtime.eq(mtime + 1),
-                     self.console_valid.eq(0), self.exit_valid.eq(0)]
+        stall = Signal(name="console_stall")     # CONSOLE write waits for the sink
+        m.d.sync += [cycle.eq(cycle + 1), mtime.eq(mtime + 1), self.exit_valid.eq(0)]
+        with m.If(self.console_ready):
+            m.d.sync += self.console_valid.eq(0)        # taken (or nothing held)
         m.d.comb += irq_timer.eq(mtime >= mtimecmp)
         with m.Switch(bus.adr[:3]):
             with m.Case(R["CONSOLE"]):
                 with m.If(wr & bus.sel[0]):
-                    m.d.sync += [self.console_valid.eq(1),
-                                 self.console_data.eq(bus.dat_w[:8])]
+                    with m.If(~self.console_valid | self.console_ready):
+                        m.d.sync += [self.console_valid.eq(1),
+                                     self.console_data.eq(bus.dat_w[:8])]
+                    with m.Else():
+                        m.d.comb += stall.eq(1)
             with m.Case(R["EXIT"]):
                 with m.If(wr):
                     m.d.sync += [self.exit_valid.eq(1), self.exit_code.eq(bus.dat_w)]
@@ -236,7 +250,7 @@ class SoC(Elaboratable):
                     m.d.comb += rdata.eq(part)
                     with m.If(wr):
                         m.d.sync += part.eq(merged(part))
-        m.d.sync += [bus.ack.eq(req), bus.dat_r.eq(rdata)]
+        m.d.sync += [bus.ack.eq(req & ~stall), bus.dat_r.eq(rdata)]
 
     # ---- top --------------------------------------------------------------------------------
 
@@ -262,10 +276,13 @@ class SoC(Elaboratable):
         m.submodules.plic = plic = PLIC(sources=self.vectors, targets=1)
         m.submodules.atsintc = atsintc = ATSIntc(self.atsintc_params)
         sysctl = _Bus("sysctl", addr_width=3)
+        lines = Signal(self.vectors, name="irq_lines")
         m.d.comb += [
             irqsrc.cycle.eq(cycle),
-            plic.src.eq(irqsrc.irq),
-            atsintc.irq_in.eq(irqsrc.irq),
+            lines.eq(irqsrc.irq | self.irq_ext),
+            plic.src.eq(lines),
+            atsintc.irq_in.eq(lines),
+            self.atsintc_irq.eq(atsintc.irq_out),
             ext_irq[memmap.EXT_IRQ_PLIC].eq(plic.irq[0]),
             ext_irq[memmap.EXT_IRQ_ATSINTC].eq(atsintc.irq_out[0]),
         ]
