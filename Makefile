@@ -4,13 +4,17 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test test-slow bench-pq generate clean help
+BOARD  ?= ulx3s-85f
+
+.PHONY: venv demo test test-slow bench-pq bitstream synth-report generate clean help
 
 help:
 	@echo "make demo       set up .venv, generate the controller's Verilog, run the queue benchmark"
 	@echo "make test       set up .venv if needed and run the whole test suite"
 	@echo "make test-slow  the slow tests (full synthesis runs)"
 	@echo "make bench-pq   priority-queue benchmark (add SYNTH=1 for ECP5 LUT/FF/Fmax)"
+	@echo "make bitstream  FPGA bitstream: BOARD=ulx3s-85f (default) or icebreaker [FREQ=MHz]"
+	@echo "make synth-report  controller-only LUT/FF/RAM/Fmax on ECP5 and iCE40 (long)"
 	@echo "make venv       only create .venv and install the pinned toolchain"
 
 venv: $(STAMP)
@@ -32,6 +36,12 @@ test-slow: $(STAMP)
 
 bench-pq: $(STAMP)
 	$(VENV)/bin/atsintc bench pq --json build/bench-pq.json $(if $(SYNTH),--synth,)
+
+bitstream: $(STAMP)
+	$(VENV)/bin/atsintc build --board $(BOARD) $(if $(FREQ),--freq $(FREQ),)
+
+synth-report: $(STAMP)
+	$(VENV)/bin/atsintc synth-report --json build/synth-report.json
 
 clean:
 	rm -rf build sim_build
