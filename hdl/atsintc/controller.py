@@ -461,7 +461,7 @@ class ATSIntc(wiring.Component):
         m.d.comb += cand.eq((pnz_eff | hw_event) & blocked.nonempty & room_v &
                             ~Mux(w2_valid, w2_oh, 0))
         first = Signal(V)
-        m.d.comb += first.eq(cand & (~cand + 1))           # lowest set bit
+        m.d.comb += first.eq(_lowest_one(cand))
         with m.If(~wr_req):
             m.d.sync += [w2_valid.eq(cand.any()), w2_oh.eq(first),
                          w2_v.eq(_onehot_mux(first, range(V), len(w2_v))),
@@ -528,6 +528,20 @@ class ATSIntc(wiring.Component):
             preempt = irq_en[i][1] & q.deq.valid & (q.deq.payload.prio < cur_prio[i])
             m.d.sync += self.irq_out[i].eq(nonempty | preempt)
         return m
+
+
+def _lowest_one(x, group=4):
+    """The lowest set bit of ``x`` as a one-hot value, as a two-level tree (groups of
+    ``group`` bits: the first non-empty group, then the first bit in it) instead of a
+    carry chain across all of ``x``: three LUT levels for up to 16 bits."""
+    n = len(x)
+    if n <= group:
+        return Cat(x[i] & ~x[:i].any() if i else x[0] for i in range(n))
+    groups = [x[g:g + group] for g in range(0, n, group)]
+    nonempty = Cat(g.any() for g in groups)
+    first_group = _lowest_one(nonempty, group)
+    return Cat(_lowest_one(g, group) & first_group[k].replicate(len(g))
+               for k, g in enumerate(groups))
 
 
 def _any_or(terms, width):
