@@ -2,8 +2,9 @@
 
 * :mod:`boards.ulx3s` — ULX3S 85F (ECP5): the whole VexRiscv SoC with firmware in
   block RAM, console on the FTDI UART, buttons as interrupt sources, LEDs.
-* :mod:`boards.icebreaker` — iCEBreaker (iCE40UP5K): the controller alone (no CPU fits
-  next to it), driven by the button, dequeued task on the LEDs and the UART.
+* :mod:`boards.icebreaker` — iCEBreaker (iCE40UP5K): a small SoC (VexRiscv_Min, 8 KiB
+  block RAM, a reduced ATS-INTC, no PLIC / InterruptSource) at 12 MHz running RV32I
+  firmware; ``--controller-only``: the controller alone driven by the buttons.
 
 Shared pieces live here: power-on reset, button debouncing, LED pulse stretching, and
 the nextpnr report parser with the loud timing check.

