@@ -85,11 +85,8 @@ def _any(terms):
 
 
 def _onehot_mux(sel_oh, values, width):
-    """OR of ``values[i]`` where ``sel_oh[i]`` (AND-OR mux for a one-hot select)."""
-    out = Const(0, width)
-    for i, v in enumerate(values):
-        out = out | Mux(sel_oh[i], v, 0)
-    return out
+    """``values[i]`` where ``sel_oh[i]``: an AND-OR mux for a one-hot select."""
+    return _any_or([(sel_oh[i], v) for i, v in enumerate(values)], width)
 
 
 class ATSIntc(wiring.Component):

@@ -13,8 +13,7 @@ Ports (all single-cycle):
   The caller must not push into a full FIFO (``full[idx]``).
 * ``pop``/``pop_idx``: drop the head of FIFO ``pop_idx`` at the clock edge. The caller
   must not pop an empty FIFO.
-* ``heads[i]``: the head word of FIFO ``i`` (combinational from registers and RAM);
-  ``head_idx`` -> ``head``: the head word of FIFO ``head_idx``.
+* ``heads[i]``: the head word of FIFO ``i`` (combinational from registers and RAM).
 * ``counts[i]``, ``nonempty[i]`` and ``full[i]``: registers.
 
 A push and a pop in the same cycle must address different FIFOs, or the same
@@ -39,8 +38,6 @@ class FifoBank(Elaboratable):
         self.push_data = Signal(width)
         self.pop = Signal()
         self.pop_idx = Signal(self._ibits)
-        self.head_idx = Signal(self._ibits)
-        self.head = Signal(width)
         self.heads = [Signal(width, name=f"{name}_head{i}") for i in range(n)]
         self.counts = [Signal(range(depth + 1), name=f"{name}_count{i}") for i in range(n)]
         self.nonempty = Signal(n, name=f"{name}_nonempty")
@@ -81,5 +78,4 @@ class FifoBank(Elaboratable):
             with m.Elif(dec & ~inc):
                 m.d.sync += [self.counts[i].eq(self.counts[i] - 1), self.full[i].eq(0),
                              self.nonempty[i].eq(self.counts[i] != 1)]
-        m.d.comb += self.head.eq(Array(self.heads)[self.head_idx])
         return m
