@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT / "hdl") not in sys.path:      # running from a checkout without install
     sys.path.insert(0, str(ROOT / "hdl"))
 
-__all__ = ["ROOT", "TimingError", "power_on_reset", "debounced", "stretch",
+__all__ = ["ROOT", "TimingError", "power_on_reset", "debounced", "stretch", "heartbeat",
            "parse_nextpnr_report", "check_timing", "board_build_dir", "run_build"]
 
 
@@ -78,6 +78,18 @@ def stretch(m, pulse, clk_freq, *, name, ms=50):
     with m.Elif(count != 0):
         m.d.sync += count.eq(count - 1)
     return count != 0
+
+
+def heartbeat(m, clk_freq, *, name="heartbeat", hz=1.5):
+    """A blinking LED level: toggles every ``1 / (2 * hz)`` seconds."""
+    half = max(1, int(clk_freq / (2 * hz)))
+    count = Signal(range(half + 1), name=f"{name}_count")
+    level = Signal(name=name)
+    with m.If(count == 0):
+        m.d.sync += [count.eq(half), level.eq(~level)]
+    with m.Else():
+        m.d.sync += count.eq(count - 1)
+    return level
 
 
 def parse_nextpnr_report(text):

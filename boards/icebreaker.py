@@ -65,7 +65,8 @@ if __package__ in (None, ""):
 
 from amaranth.hdl import *
 
-from boards import board_build_dir, debounced, power_on_reset, run_build, stretch
+from boards import (board_build_dir, debounced, heartbeat, power_on_reset, run_build,
+                    stretch)
 
 __all__ = ["ICEBreakerTop", "ControllerTop", "ControllerDemo", "small_params",
            "demo_params", "soc_kwargs", "default_firmware", "build_icebreaker", "RAM_SIZE", "CPU_VARIANT"]
@@ -240,6 +241,18 @@ class ControllerDemo(Elaboratable):
         return m
 
 
+def _board_clock(m, platform, freq_mhz):
+    """The ``sync`` domain on the 12 MHz oscillator with a power-on reset (returns its
+    "done" level), and the break-off PMOD's buttons and LEDs."""
+    if freq_mhz != 12:
+        raise ValueError("the iCEBreaker top runs from the 12 MHz clock only")
+    m.domains.sync = cd_sync = ClockDomain("sync")
+    m.d.comb += cd_sync.clk.eq(platform.request("clk12", 0).i)
+    if hasattr(platform, "break_off_pmod"):
+        platform.add_resources(platform.break_off_pmod)
+    return power_on_reset(m, cd_sync)
+
+
 class ICEBreakerTop(Elaboratable):
     """The small SoC on the board (see the module docstring)."""
 
@@ -257,14 +270,7 @@ class ICEBreakerTop(Elaboratable):
 
         m = Module()
         freq = self.freq_mhz * 1e6
-        if self.freq_mhz != 12:
-            raise ValueError("the iCEBreaker top runs from the 12 MHz clock only")
-        clk12 = platform.request("clk12", 0)
-        m.domains.sync = cd_sync = ClockDomain("sync")
-        m.d.comb += cd_sync.clk.eq(clk12.i)
-        rst_done = power_on_reset(m, cd_sync)
-        if hasattr(platform, "break_off_pmod"):
-            platform.add_resources(platform.break_off_pmod)
+        rst_done = _board_clock(m, platform, self.freq_mhz)
 
         m.submodules.soc = soc = SoC(self.firmware_name, **soc_kwargs(self.params))
 
@@ -281,12 +287,7 @@ class ICEBreakerTop(Elaboratable):
         passed = Signal()
         with m.If(soc.exit_valid):
             m.d.sync += [exited.eq(1), passed.eq(soc.exit_code == 0)]
-        heartbeat = Signal(range(int(freq / 3) + 1))
-        hb = Signal()
-        with m.If(heartbeat == 0):
-            m.d.sync += [heartbeat.eq(int(freq / 3)), hb.eq(~hb)]
-        with m.Else():
-            m.d.sync += heartbeat.eq(heartbeat - 1)
+        hb = heartbeat(m, freq)
         m.d.comb += [
             platform.request("led_g", 0).o.eq(hb & rst_done),
             platform.request("led_r", 0).o.eq(
@@ -309,15 +310,7 @@ class ControllerTop(Elaboratable):
     def elaborate(self, platform):
         m = Module()
         freq = self.freq_mhz * 1e6
-        if self.freq_mhz != 12:
-            raise ValueError("the iCEBreaker top runs from the 12 MHz clock only")
-        clk12 = platform.request("clk12", 0)
-        m.domains.sync = cd_sync = ClockDomain("sync")
-        m.d.comb += cd_sync.clk.eq(clk12.i)
-        power_on_reset(m, cd_sync)
-
-        if hasattr(platform, "break_off_pmod"):
-            platform.add_resources(platform.break_off_pmod)
+        _board_clock(m, platform, self.freq_mhz)
 
         m.submodules.demo = demo = ControllerDemo(self.params, clk_freq=freq,
                                                   baud=self.baud)

@@ -53,7 +53,8 @@ if __package__ in (None, ""):       # python boards/ulx3s.py
 
 from amaranth.hdl import *
 
-from boards import (board_build_dir, debounced, power_on_reset, run_build, stretch)
+from boards import (board_build_dir, debounced, heartbeat, power_on_reset, run_build,
+                    stretch)
 
 __all__ = ["ULX3STop", "ecp5_pll_params", "build_ulx3s", "BUTTONS"]
 
@@ -159,12 +160,7 @@ class ULX3STop(Elaboratable):
         code = Signal(4)
         with m.If(soc.exit_valid):
             m.d.sync += [exited.eq(1), code.eq(soc.exit_code[:4])]
-        heartbeat = Signal(range(int(freq / 1.5) + 1))
-        hb = Signal()
-        with m.If(heartbeat == 0):
-            m.d.sync += [heartbeat.eq(int(freq / 3)), hb.eq(~hb)]
-        with m.Else():
-            m.d.sync += heartbeat.eq(heartbeat - 1)
+        hb = heartbeat(m, freq)
         leds = [hb & rst_done,
                 stretch(m, uart.busy, freq, name="led_uart"),
                 stretch(m, soc.atsintc_irq[0], freq, name="led_irq"),
