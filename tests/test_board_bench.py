@@ -91,7 +91,7 @@ def check_board_run(console, code, separate):
     assert table, "no table"
     assert table["columns"] == BACKENDS, table["columns"]
     assert list(table["rows"]) == board_bench.TABLE_ROWS, list(table["rows"])
-    for bench, key, label in bench_soc._MICRO_ROWS:                 # noqa: SLF001
+    for bench, key, label in bench_soc.MICRO_ROWS:
         want = [parsed[b]["results"][bench][0][key] for b in BACKENDS]
         assert table["rows"][label] == want, f"{label}: {table['rows'][label]} vs {want}"
     assert console.rstrip().endswith("bench_all: 0 failed checks, done"), console[-200:]

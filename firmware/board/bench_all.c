@@ -63,16 +63,22 @@ void rt_console_puts(const char *s)
         rt_console_putc(*s++);
 }
 
+/* v in decimal, written backwards from the end of buf[11]; returns the first digit. */
+static char *decimal(char buf[11], uint32_t v)
+{
+    char *p = &buf[10];
+    *p = 0;
+    do {
+        *--p = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v);
+    return p;
+}
+
 void rt_console_put_uint(uint32_t v)
 {
     char buf[11];
-    int i = 10;
-    buf[i] = 0;
-    do {
-        buf[--i] = (char)('0' + v % 10u);
-        v /= 10u;
-    } while (v);
-    rt_console_puts(&buf[i]);
+    rt_console_puts(decimal(buf, v));
 }
 
 /* ---- the UART ---------------------------------------------------------------------- */
@@ -113,13 +119,7 @@ static void print(const char *s)
 static void print_uint(uint32_t v)
 {
     char buf[11];
-    int i = 10;
-    buf[i] = 0;
-    do {
-        buf[--i] = (char)('0' + v % 10u);
-        v /= 10u;
-    } while (v);
-    print(&buf[i]);
+    print(decimal(buf, v));
 }
 
 /* ---- the table --------------------------------------------------------------------- */

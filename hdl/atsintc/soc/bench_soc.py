@@ -24,7 +24,8 @@ from pathlib import Path
 from ..toolchain import project_root
 from . import sim
 
-__all__ = ["BACKENDS", "run_all", "format_table", "parse_console", "build_and_run"]
+__all__ = ["BACKENDS", "run_all", "format_table", "parse_console", "build_and_run",
+           "MICRO_ROWS"]
 
 BACKENDS = ("hw", "sw", "poll")
 RT_SOURCES = ["rt/rt.c", "rt/trap.S"]
@@ -210,7 +211,9 @@ def _plots(res, out, log):
     return paths
 
 
-_MICRO_ROWS = [
+# (bench, RESULT key, row label) of the micro-benchmark rows of the table; the board's
+# benchmark image prints the same rows (board_bench.py).
+MICRO_ROWS = [
     ("queue", "enqueue", "enqueue (cycles)"),
     ("queue", "dequeue", "dequeue (cycles)"),
     ("queue", "enq_deq", "enqueue + dequeue"),
@@ -231,7 +234,7 @@ def format_table(results) -> str:
     bs = results.get("backends", list(BACKENDS))
     lines = [f"{'benchmark':34s}" + "".join(f"{b:>10s}" for b in bs)]
     lines.append("-" * len(lines[0]))
-    for bench, key, label in _MICRO_ROWS:
+    for bench, key, label in MICRO_ROWS:
         vals = [_get(results, bench, b, key) for b in bs]
         lines.append(f"{label:34s}" + "".join(f"{'-' if v is None else v:>10}"
                                                for v in vals))

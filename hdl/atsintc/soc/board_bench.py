@@ -56,7 +56,7 @@ SOURCES = ["board/rt_hw.c", "board/bench_hw.c", "board/rt_util_hw.c",
            "board/rt_sw.c", "rt/trap.S", "board/bench_sw.c", "board/rt_util_sw.c",
            "board/rt_poll.c", "board/bench_poll.c", "board/rt_util_poll.c",
            "board/bench_all.c"]
-TABLE_ROWS = [label for _, _, label in bench_soc._MICRO_ROWS]   # noqa: SLF001
+TABLE_ROWS = [label for _, _, label in bench_soc.MICRO_ROWS]
 DEFAULT_MAX_CYCLES = 100_000_000
 
 
