@@ -94,28 +94,52 @@ class ATSIntcModel:
                 changed = True
         return changed
 
+    def _wake_sources(self, exclude):
+        """Sources the wake engine may move now, lowest first: vectors (an event
+        pending, a task blocked), then handler slots (a handler registered, a message
+        waiting); each needs room in its owner's ready queue."""
+        V, CH = self.p.vectors, self.p.channels
+        for v in range(V):
+            if (v != exclude and self.pending[v] and self.blocked[v]
+                    and not self.ready_full(self.owner[v])):
+                yield v
+        for s in range(self.p.processes * CH):
+            if (V + s != exclude and self.handler[s] is not None and self.mailbox[s]
+                    and not self.ready_full(s // CH)):
+                yield V + s
+
     def settle(self):
         """Level-mode events and wakes, until nothing changes. Returns the number of
-        tasks woken (the hardware moves at most one per cycle, one every other cycle
-        from the same vector)."""
-        changed = True
+        tasks woken. Like the hardware, each step takes the lowest source that can
+        move, other than the one moved in the step before (the hardware moves one
+        task per cycle, one every other cycle from the same source)."""
         woken = 0
-        while changed:
-            changed = self._level_events()
-            for v in range(self.p.vectors):
-                o = self.owner[v]
-                if self.pending[v] and self.blocked[v] and not self.ready_full(o):
-                    self._push_ready(o, self.blocked[v].pop(0))
-                    self.pending[v] -= 1
-                    changed = True
-                    woken += 1
-                    break
-        return woken
+        last = None
+        while True:
+            self._level_events()
+            src = next(self._wake_sources(last), None)
+            if src is None:
+                if last is None:
+                    return woken
+                last = None
+                continue
+            last = src
+            woken += 1
+            if src < self.p.vectors:
+                self._push_ready(self.owner[src], self.blocked[src].pop(0))
+                self.pending[src] -= 1
+            else:
+                s = src - self.p.vectors
+                self._push_ready(s // self.p.channels, self.handler[s])
+                self.handler[s] = None
 
     # -- bus -------------------------------------------------------------------------
-    def access(self, offset, write, value=0):
-        """One bus access at byte ``offset``. Returns the read value (0 for writes)."""
+    def access(self, offset, write, value=0, sel=None):
+        """One bus access at byte ``offset``. Returns the read value (0 for writes).
+        ``sel``: the byte lanes of a write (default all); a write to a register that
+        does not select every lane is refused with INVALID."""
         value &= self.mask
+        full = sel is None or sel == (1 << (self.p.xlen // 8)) - 1
         d = self.map.decode(offset)
         win = offset // WINDOW_SIZE
         errwin = win if win <= self.p.processes else 0
@@ -128,6 +152,9 @@ class ATSIntcModel:
         if not ok_dir:
             self.err[errwin] |= ERR["UNMAPPED"]
             return 0
+        if write and not full:
+            self.err[errwin] |= ERR["INVALID"]
+            return 0
         res = fn(proc, idx, write, value)
         if isinstance(res, str):
             self.err[errwin] |= ERR[res]
@@ -137,8 +164,8 @@ class ATSIntcModel:
     def read(self, offset):
         return self.access(offset, False)
 
-    def write(self, offset, value):
-        self.access(offset, True, value)
+    def write(self, offset, value, sel=None):
+        self.access(offset, True, value, sel)
 
     # kernel window
     def _kernel_id(self, proc, idx, w, v):
@@ -233,9 +260,8 @@ class ATSIntcModel:
             return "PERMISSION"
         if not self.task_ok(word):
             return "INVALID"
-        if self.pending[v_idx]:
-            if self.ready_full(proc):
-                return "READY_FULL"
+        if self.pending[v_idx] and not self.blocked[v_idx] and not self.ready_full(proc):
+            # the event is taken at once only when nobody waits (oldest waiter first)
             self.pending[v_idx] -= 1
             self._push_ready(proc, word)
             self.gate[v_idx] = 1
@@ -251,12 +277,10 @@ class ATSIntcModel:
             return "INVALID"
         if self.handler[ch] is not None:
             return "HANDLER_BUSY"
-        if self.mailbox[ch]:
-            if self.ready_full(proc):
-                return "READY_FULL"
+        if self.mailbox[ch] and not self.ready_full(proc):
             self._push_ready(proc, word)
             return 0
-        self.handler[ch] = word
+        self.handler[ch] = word             # waits for a message, or for room
 
     def _process_recv(self, proc, c, w, v):
         ch = proc * self.p.channels + c
@@ -266,12 +290,12 @@ class ATSIntcModel:
         q = slot // self.p.channels
         if not (self.cap[proc] >> q) & 1:
             return "PERMISSION"
+        if msg == 0:
+            return "INVALID"
         if len(self.mailbox[slot]) >= self.p.ipc_depth:
             return "IPC_FULL"
-        h = self.handler[slot]
-        if h is not None and self.ready_full(q):
-            return "READY_FULL"
         self.mailbox[slot].append(msg)
-        if h is not None:
+        h = self.handler[slot]
+        if h is not None and not self.ready_full(q):
             self.handler[slot] = None
             self._push_ready(q, h)

@@ -46,8 +46,8 @@
 #define ATSINTC_ERR_READY_FULL                       (1u << 0)  /* an enqueue was refused because the ready queue was full */
 #define ATSINTC_ERR_BLOCKED_FULL                     (1u << 1)  /* a block was refused because the vector's blocked queue was full */
 #define ATSINTC_ERR_IPC_FULL                         (1u << 2)  /* a send was refused because the channel's pending-message queue was full */
-#define ATSINTC_ERR_PERMISSION                       (1u << 3)  /* refused: vector not owned by this process, no capability to send to the receiver, or a kernel register written from a process window */
-#define ATSINTC_ERR_INVALID                          (1u << 4)  /* refused: task word 0 or priority out of range, or an invalid process, vector or channel number */
+#define ATSINTC_ERR_PERMISSION                       (1u << 3)  /* refused: vector not owned by this process, or no capability to send to the receiver */
+#define ATSINTC_ERR_INVALID                          (1u << 4)  /* refused: task word 0 or priority out of range, message word 0, an invalid process number, or a write that does not select every byte lane (wb_sel) */
 #define ATSINTC_ERR_UNMAPPED                         (1u << 5)  /* access to an address with no register (write ignored, read returns 0) */
 #define ATSINTC_ERR_PENDING_OVERFLOW                 (1u << 6)  /* an interrupt arrived while the vector's pending counter was saturated (kernel window only; always 0 in process windows) */
 #define ATSINTC_ERR_HANDLER_BUSY                     (1u << 7)  /* a handler was registered on a channel that already has one waiting */
@@ -95,9 +95,9 @@
 #define ATSINTC_KERNEL_ERROR_IPC_FULL_SHIFT          2
 #define ATSINTC_KERNEL_ERROR_IPC_FULL_MASK           0x4u  /* a send was refused because the channel's pending-message queue was full */
 #define ATSINTC_KERNEL_ERROR_PERMISSION_SHIFT        3
-#define ATSINTC_KERNEL_ERROR_PERMISSION_MASK         0x8u  /* refused: vector not owned by this process, no capability to send to the receiver, or a kernel register written from a process window */
+#define ATSINTC_KERNEL_ERROR_PERMISSION_MASK         0x8u  /* refused: vector not owned by this process, or no capability to send to the receiver */
 #define ATSINTC_KERNEL_ERROR_INVALID_SHIFT           4
-#define ATSINTC_KERNEL_ERROR_INVALID_MASK            0x10u  /* refused: task word 0 or priority out of range, or an invalid process, vector or channel number */
+#define ATSINTC_KERNEL_ERROR_INVALID_MASK            0x10u  /* refused: task word 0 or priority out of range, message word 0, an invalid process number, or a write that does not select every byte lane (wb_sel) */
 #define ATSINTC_KERNEL_ERROR_UNMAPPED_SHIFT          5
 #define ATSINTC_KERNEL_ERROR_UNMAPPED_MASK           0x20u  /* access to an address with no register (write ignored, read returns 0) */
 #define ATSINTC_KERNEL_ERROR_PENDING_OVERFLOW_SHIFT  6
@@ -121,19 +121,20 @@
 #define ATSINTC_KERNEL_VEC_CFG_OWNER_SHIFT           0
 #define ATSINTC_KERNEL_VEC_CFG_OWNER_MASK            0xFFu  /* process slot that may block on this vector and receives its wakes */
 #define ATSINTC_KERNEL_VEC_CFG_LEVEL_SHIFT           8
-#define ATSINTC_KERNEL_VEC_CFG_LEVEL_MASK            0x100u  /* 0: wake on rising edge; 1: level mode (a wake closes the vector's gate until the next block on it) */
+#define ATSINTC_KERNEL_VEC_CFG_LEVEL_MASK            0x100u  /* 0: a rising edge of the line is an event; 1: level mode: the line high while the vector's gate is open is an event; the gate closes at each such event and opens at each accepted BLOCK on the vector (open after reset) */
 
 /* VEC_STATUS[v], v = 0..15 (read-only, reset 0x0): State of interrupt vector v. */
 #define ATSINTC_KERNEL_VEC_STATUS(v)                 (0x400u + ATSINTC_STRIDE * (v))
 #define ATSINTC_KERNEL_VEC_STATUS_PENDING_SHIFT      0
-#define ATSINTC_KERNEL_VEC_STATUS_PENDING_MASK       0xFFFFu  /* interrupts counted with no task waiting */
+#define ATSINTC_KERNEL_VEC_STATUS_PENDING_MASK       0xFFFFu  /* events counted and not yet given to a task (saturates at 65535: PENDING_OVERFLOW) */
 #define ATSINTC_KERNEL_VEC_STATUS_BLOCKED_SHIFT      16
 #define ATSINTC_KERNEL_VEC_STATUS_BLOCKED_MASK       0x7FFF0000u  /* tasks blocked on this vector */
 #define ATSINTC_KERNEL_VEC_STATUS_LINE_SHIFT         31
 #define ATSINTC_KERNEL_VEC_STATUS_LINE_MASK          0x80000000u  /* current level of the interrupt input */
 
 /* VEC_RAISE[v], v = 0..15 (write-only, reset 0x0): Test/software trigger: any write
- * counts one interrupt on vector v, exactly like a rising edge of its input.
+ * counts one event on vector v (in either mode), in addition to any event of its input
+ * in the same cycle.
  */
 #define ATSINTC_KERNEL_VEC_RAISE(v)                  (0x600u + ATSINTC_STRIDE * (v))
 
@@ -150,13 +151,15 @@
 #define ATSINTC_PROC_ENQUEUE                         0x0u
 
 /* DEQUEUE (read-only, reset 0x0): Pop the best ready task (highest priority, FIFO among
- * equals); 0 if none. Atomic with respect to other bus masters.
+ * equals); 0 if none. Atomic with respect to other bus masters. The task is removed at
+ * the edge that completes the read (ack with cyc & stb): a read withdrawn before that
+ * removes nothing.
  */
 #define ATSINTC_PROC_DEQUEUE                         0x8u
 
 /* DEQUEUE_WAIT (read-only, reset 0x0): Blocking dequeue: the read completes when a task
  * is ready (returning it), or after WAIT_TIMEOUT cycles (returning 0). Holds the bus
- * meanwhile.
+ * meanwhile. Withdrawing the read (cyc or stb low) ends the wait and removes nothing.
  */
 #define ATSINTC_PROC_DEQUEUE_WAIT                    0x10u
 
@@ -179,9 +182,9 @@
 #define ATSINTC_PROC_ERROR_IPC_FULL_SHIFT            2
 #define ATSINTC_PROC_ERROR_IPC_FULL_MASK             0x4u  /* a send was refused because the channel's pending-message queue was full */
 #define ATSINTC_PROC_ERROR_PERMISSION_SHIFT          3
-#define ATSINTC_PROC_ERROR_PERMISSION_MASK           0x8u  /* refused: vector not owned by this process, no capability to send to the receiver, or a kernel register written from a process window */
+#define ATSINTC_PROC_ERROR_PERMISSION_MASK           0x8u  /* refused: vector not owned by this process, or no capability to send to the receiver */
 #define ATSINTC_PROC_ERROR_INVALID_SHIFT             4
-#define ATSINTC_PROC_ERROR_INVALID_MASK              0x10u  /* refused: task word 0 or priority out of range, or an invalid process, vector or channel number */
+#define ATSINTC_PROC_ERROR_INVALID_MASK              0x10u  /* refused: task word 0 or priority out of range, message word 0, an invalid process number, or a write that does not select every byte lane (wb_sel) */
 #define ATSINTC_PROC_ERROR_UNMAPPED_SHIFT            5
 #define ATSINTC_PROC_ERROR_UNMAPPED_MASK             0x20u  /* access to an address with no register (write ignored, read returns 0) */
 #define ATSINTC_PROC_ERROR_PENDING_OVERFLOW_SHIFT    6
@@ -202,23 +205,27 @@
 #define ATSINTC_PROC_CUR_PRIO                        0x38u
 
 /* BLOCK[v], v = 0..15 (write-only, reset 0x0): Block a task on interrupt vector v (v
- * must be owned by this process). If an interrupt is pending on v the task becomes ready
- * at once.
+ * must be owned by this process). Tasks blocked on v are woken oldest first, one per
+ * event. If an event is pending on v, no task is blocked on v and the ready queue has
+ * room, the task becomes ready at once; otherwise it joins v's blocked queue
+ * (BLOCKED_FULL if that is full).
  */
 #define ATSINTC_PROC_BLOCK(v)                        (0x100u + ATSINTC_STRIDE * (v))
 
 /* HANDLER[c], c = 0..3 (write-only, reset 0x0): Register a handler task on IPC channel
- * c; it becomes ready when a message arrives (at once if one is pending).
+ * c; it becomes ready when a message is waiting on c (at once if one is, and the ready
+ * queue has room; otherwise as soon as it has).
  */
 #define ATSINTC_PROC_HANDLER(c)                      (0x400u + ATSINTC_STRIDE * (c))
 
 /* RECV[c], c = 0..3 (read-only, reset 0x0): Pop the oldest message of channel c; 0 if
- * none.
+ * none. Removed only when the read completes, like DEQUEUE.
  */
 #define ATSINTC_PROC_RECV(c)                         (0x480u + ATSINTC_STRIDE * (c))
 
-/* SEND[i], i = 0..15 (write-only, reset 0x0): Send a message word to process q, channel
- * c: element index q * CHANNELS + c. Needs CAP[this process] bit q.
+/* SEND[i], i = 0..15 (write-only, reset 0x0): Send a message word (not 0) to process q,
+ * channel c: element index q * CHANNELS + c. Needs CAP[this process] bit q. A handler
+ * waiting on the channel is made ready (when q's ready queue has room).
  */
 #define ATSINTC_PROC_SEND(i)                         (0x500u + ATSINTC_STRIDE * (i))
 

@@ -8,18 +8,21 @@ Blocks
 * ``processes`` ready queues (:class:`~atsintc.pqueue.PriorityQueue`), one per process
   slot, keyed by the priority field of the task word.
 * ``vectors`` blocked queues (FIFO per vector, :class:`~atsintc.fifobank.FifoBank`) and
-  a pending-interrupt counter per vector. An interrupt *event* on vector ``v`` is a
-  rising edge of ``irq_in[v]`` (edge mode), the line being high while the vector's gate
-  is open (level mode; the gate closes at each event and opens at each BLOCK on ``v``),
-  or a write to the kernel's ``VEC_RAISE[v]``. Each event increments ``pending[v]``.
-  The *wake engine* moves a blocked task of a vector with a pending event into the
-  ready queue of the vector's owner, at the task's own priority, and decrements
-  ``pending[v]``. A BLOCK on a vector with a pending event makes the task ready at
-  once. So no wakeup is ever lost, whatever the order of events and blocks.
+  a pending-event counter per vector. An *event* on vector ``v`` is a rising edge of
+  ``irq_in[v]`` (edge mode; the previous level is sampled during reset too), the line
+  high while the vector's gate is open (level mode; the gate closes at each such event
+  and opens at each accepted BLOCK on ``v``), or a write to ``VEC_RAISE[v]``. Every
+  event counts, also several in one cycle. The *wake engine* gives each pending event
+  to the oldest task blocked on ``v`` and moves it into the ready queue of the
+  vector's owner, at the task's own priority, when that queue has room. A BLOCK takes
+  a pending event itself only when no task is blocked on ``v`` (and there is room);
+  otherwise it parks. So no event is lost and no task overtakes an older waiter,
+  whatever the order and timing of events and blocks.
 * IPC: per (process, channel) a handler slot and a mailbox FIFO of ``ipc_depth``
-  messages. A SEND (needs a capability) appends the message and, if a handler is
-  registered, moves the handler task to the receiver's ready queue. A handler
-  registered while messages wait becomes ready at once; RECV pops a message.
+  messages. A SEND (needs a capability; message word not 0) appends the message and,
+  if a handler is registered and the receiver's ready queue has room, moves the
+  handler task there. A handler with messages waiting is made ready at once if there
+  is room, otherwise by the wake engine as soon as there is; RECV pops a message.
 
 Pipeline and bus timing
 =======================
@@ -36,8 +39,12 @@ of the priority queues' own logic (timing: see ``docs/performance.md``):
   cycle, selected by registers, or the read data registered at ``t``.
 
 So every access still takes 2 cycles (data with the ack), and the next access (at
-``t + 2`` at the earliest) sees all its effects. ``DEQUEUE_WAIT`` holds ``ack`` low
-until a task is ready (or the process's ``WAIT_TIMEOUT`` expires). Errors never stall
+``t + 2`` at the earliest) sees all its effects. ``ack`` is gated by ``cyc & stb``.
+Writes act at ``t`` and must select every byte lane (else INVALID, no effect); reads
+that remove something (DEQUEUE, DEQUEUE_WAIT, RECV) act at the edge ending ``t + 1``
+and only if ``cyc & stb`` are still high, so a withdrawn read removes nothing.
+``DEQUEUE_WAIT`` holds ``ack`` low until a task is ready (or the process's
+``WAIT_TIMEOUT`` expires; withdrawing the read ends the wait). Errors never stall
 the bus: the access is acknowledged, nothing is changed, and the window's sticky ERROR
 register records why.
 
@@ -45,13 +52,15 @@ Each queue's *occupancy* (entries in it plus an enqueue registered for it) is ke
 in a register, so "is there room" is a compare of a register, and a queue never
 receives an enqueue it cannot take.
 
-The wake engine has two stages. **Select** (cycle ``s``) picks the lowest vector with
-a pending event (or an event this cycle), a blocked task, room in its owner's queue
-and not already in the second stage, from registered state. **Move** (``s + 1``)
-re-checks that vector (pending, blocked, room in the owner's queue now), pops its
-blocked task into the enqueue register and decrements ``pending``. A bus write in
-the move cycle stalls it by one cycle (a write can only happen every other cycle),
-so bus enqueues and wakes never meet at a queue.
+The wake engine has two stages. **Select** (cycle ``s``) picks the lowest source —
+a vector with a pending event (or an event this cycle) and a blocked task, or then a
+handler slot with a handler and a message — with room in its owner's queue and not
+already in the second stage, from registered state. **Move** (``s + 1``) re-checks
+that source (pending event, or handler and a message not being received; room in the
+owner's queue now), pops its task into the enqueue register and decrements
+``pending`` (or frees the handler slot). A bus write in the move cycle stalls it by
+one cycle (a write can only happen every other cycle), so bus enqueues and wakes
+never meet at a queue.
 
 Interrupt timing: an edge of ``irq_in[v]`` in cycle ``t`` is selected in ``t``,
 moved in ``t + 1`` and enqueued in ``t + 2``; the task is at the head of the ready
@@ -63,6 +72,8 @@ queues when they are on different vectors, one every other cycle from one vector
 (``IRQ_ENABLE.NONEMPTY`` and the ready queue is not empty) or (``IRQ_ENABLE.PREEMPT``
 and the best ready priority is better than ``CUR_PRIO``). Registered.
 """
+
+from types import SimpleNamespace
 
 from amaranth.hdl import *
 from amaranth.lib import wiring
@@ -119,6 +130,7 @@ class ATSIntc(wiring.Component):
         m = Module()
         p = self.params
         P, V, CH, X = p.processes, p.vectors, p.channels, p.xlen
+        S = P * CH                          # handler slots / mailboxes
         D = p.ready_depth
         bus = self.bus
 
@@ -136,9 +148,8 @@ class ATSIntc(wiring.Component):
         owner = [Signal(range(max(2, P)), name=f"owner{v}") for v in range(V)]
         level = Signal(V)
         gate = Signal(V, init=(1 << V) - 1)
-        irq_q = Signal(V)
         handler = [Signal(X, name=f"handler{i}") for i in range(P * CH)]
-        handler_v = Signal(P * CH)
+        handler_v = Signal(S)
         cap = [Signal(P, name=f"cap{i}") for i in range(P)]
         err = [Signal(len(ERRORS), name=f"error{w}") for w in range(P + 1)]  # 0 = kernel
         timeout = [Signal(32, name=f"wait_timeout{i}", init=4096) for i in range(P)]
@@ -187,15 +198,23 @@ class ATSIntc(wiring.Component):
         m.d.comb += [in_kernel.eq(win == 0), in_proc.eq(proc_oh.any())]
 
         wait_state = Signal()
-        req = Signal()
-        m.d.comb += req.eq(bus.cyc & bus.stb & ~bus.ack & ~wait_state)
+        ack_r = Signal()
+        live = Signal()                     # the master requests (cyc & stb)
+        req = Signal()                      # an access is decided this cycle
+        m.d.comb += [live.eq(bus.cyc & bus.stb),
+                     req.eq(live & ~ack_r & ~wait_state),
+                     # ack only in answer to cyc & stb (a withdrawn access gets none)
+                     bus.ack.eq(ack_r & live)]
+        full_sel = Signal()
+        m.d.comb += full_sel.eq(bus.sel.all())
         rd = req & ~bus.we
-        wr = req & bus.we
+        wr = req & bus.we & full_sel        # only whole-word writes take effect
+        wr_part = req & bus.we & ~full_sel  # refused with INVALID
         wr_req = Signal()                   # a write is decided this cycle
         m.d.comb += wr_req.eq(wr)
         wdata = bus.dat_w
 
-        hit, idx, mapped = {}, {}, []
+        hit, idx, mapped, writable = {}, {}, [], []
         for w in self.map.windows:
             in_win = in_kernel if w.name == "KERNEL" else in_proc
             for r in w.registers:
@@ -214,6 +233,7 @@ class ATSIntc(wiring.Component):
                     ok.append(~bus.we)
                 if "W" in r.access:
                     ok.append(bus.we)
+                    writable.append(h)
                 mapped.append(h & _any(ok))
 
         def H(name, window="PROCESS"):
@@ -292,12 +312,17 @@ class ATSIntc(wiring.Component):
         error("PERMISSION", c & ~own)
         error("INVALID", c & own & ~ok_w)
         c_blk = c & own & ok_w
+        # a pending event goes to the oldest waiter: the BLOCK takes it only when no
+        # task is blocked on v (and the ready queue has room); otherwise the task joins
+        # the tail and the wake engine moves the head
         consume = Signal()
         park = Signal()
-        m.d.comb += [consume.eq(c_blk & pend_v & room_pr),
-                     park.eq(c_blk & ~pend_v & ~bfull.bit_select(blk_v, 1))]
-        error("READY_FULL", c_blk & pend_v & ~room_pr)
-        error("BLOCKED_FULL", c_blk & ~pend_v & bfull.bit_select(blk_v, 1))
+        no_waiter = ~blocked.nonempty.bit_select(blk_v, 1)
+        m.d.comb += [consume.eq(c_blk & pend_v & no_waiter & room_pr),
+                     park.eq(c_blk & ~(pend_v & no_waiter & room_pr) &
+                             ~bfull.bit_select(blk_v, 1))]
+        error("BLOCKED_FULL", c_blk & ~(pend_v & no_waiter & room_pr) &
+              bfull.bit_select(blk_v, 1))
         bus_enq.append((consume, proc_oh, wdata))
 
         # HANDLER
@@ -309,9 +334,10 @@ class ATSIntc(wiring.Component):
         waiting = mnz.bit_select(hch, 1)
         error("INVALID", c & ~ok_w)
         error("HANDLER_BUSY", c & ok_w & busy)
-        error("READY_FULL", c & ok_w & ~busy & waiting & ~room_pr)
+        # messages waiting: ready at once if there is room, else it waits in the slot
+        # and the wake engine moves it when room appears
         bus_enq.append((c & ok_w & ~busy & waiting & room_pr, proc_oh, wdata))
-        hset = c & ok_w & ~busy & ~waiting
+        hset = c & ok_w & ~busy & ~(waiting & room_pr)
 
         # RECV: the message is read and popped in t + 1
         c_recv = rd & H("RECV")
@@ -326,14 +352,17 @@ class ATSIntc(wiring.Component):
         capok = Array(cap)[proc].bit_select(sq, 1)
         hv = handler_v.bit_select(slot, 1)
         sroom = room.bit_select(sq, 1)
+        msg_ok = wdata != 0                  # 0 is what RECV returns for "none"
         error("PERMISSION", c & ~capok)
-        error("IPC_FULL", c & capok & mfull.bit_select(slot, 1))
+        error("INVALID", c & capok & ~msg_ok)
+        error("IPC_FULL", c & capok & msg_ok & mfull.bit_select(slot, 1))
         c_send_ok = Signal()
-        m.d.comb += c_send_ok.eq(c & capok & ~mfull.bit_select(slot, 1) & (~hv | sroom))
-        error("READY_FULL", c & capok & ~mfull.bit_select(slot, 1) & hv & ~sroom)
+        m.d.comb += c_send_ok.eq(c & capok & msg_ok & ~mfull.bit_select(slot, 1))
+        # a waiting handler moves at once if its process has room; otherwise it stays
+        # in its slot and the wake engine moves it when room appears
         send_word = Array(handler)[slot]
-        bus_enq.append((c_send_ok & hv, onehot(sq, P), send_word))
-        hclr = c_send_ok & hv
+        bus_enq.append((c_send_ok & hv & sroom, onehot(sq, P), send_word))
+        hclr = c_send_ok & hv & sroom
 
         # ---- kernel-window operations ------------------------------------------------
         K = "KERNEL"
@@ -365,6 +394,7 @@ class ATSIntc(wiring.Component):
         read(H("CAP", K), Array(cap)[cc])
 
         error("UNMAPPED", req & ~_any(mapped))
+        error("INVALID", wr_part & _any(writable))
 
         # ---- read data -----------------------------------------------------------------
         rdata = Signal(X)
@@ -379,7 +409,10 @@ class ATSIntc(wiring.Component):
             m.d.sync += [wait_state.eq(1), wait_p.eq(proc),
                          wait_left.eq(Array(timeout)[proc])]
         with m.If(wait_state):
-            with m.If(avail.bit_select(wait_p, 1)):
+            with m.If(~live):
+                # the master withdrew the access: the wait ends, nothing is popped
+                m.d.sync += wait_state.eq(0)
+            with m.Elif(avail.bit_select(wait_p, 1)):
                 m.d.comb += [wait_done.eq(1), wait_deq.eq(1)]
                 m.d.sync += wait_state.eq(0)
             with m.Elif(wait_left == 1):
@@ -390,7 +423,7 @@ class ATSIntc(wiring.Component):
 
         # ---- decide -> execute registers ----------------------------------------------
         m.d.sync += [
-            bus.ack.eq((req & ~start_wait) | wait_done),
+            ack_r.eq((req & ~start_wait) | wait_done),
             rdata_r.eq(Mux(req & ~bus.we, rdata, 0)),
             deq_r.eq(Mux(deq_now, proc_oh, Mux(wait_deq, onehot(wait_p, P), 0))),
             recv_ch_r.eq(rch), recv_oh_r.eq(Mux(c_recv & mnz.bit_select(rch, 1),
@@ -405,12 +438,16 @@ class ATSIntc(wiring.Component):
             hclr_r.eq(hclr), hclr_ch_r.eq(slot),
         ]
         with m.If(hset_r):
-            m.d.sync += [Array(handler)[hset_ch_r].eq(push_word_r),
-                         handler_v.bit_select(hset_ch_r, 1).eq(1)]
-        with m.If(hclr_r):
-            m.d.sync += handler_v.bit_select(hclr_ch_r, 1).eq(0)
+            m.d.sync += Array(handler)[hset_ch_r].eq(push_word_r)
+        hset_oh = Signal(S)                 # HANDLER registered (applied this cycle)
+        hclr_oh = Signal(S)                 # SEND moved the handler (applied this cycle)
+        m.d.comb += [hset_oh.eq(Mux(hset_r, onehot(hset_ch_r, S), 0)),
+                     hclr_oh.eq(Mux(hclr_r, onehot(hclr_ch_r, S), 0))]
+        # reads that remove something (DEQUEUE, DEQUEUE_WAIT, RECV) act in the ack
+        # cycle, and only if the master still holds cyc & stb: a withdrawn read
+        # removes nothing
         m.d.comb += [
-            mailbox.pop.eq(recv_oh_r.any()), mailbox.pop_idx.eq(recv_ch_r),
+            mailbox.pop.eq(recv_oh_r.any() & live), mailbox.pop_idx.eq(recv_ch_r),
             mailbox.push.eq(mpush_r), mailbox.push_idx.eq(mpush_ch_r),
             mailbox.push_data.eq(push_word_r),
             blocked.push.eq(bpush_r), blocked.push_idx.eq(bpush_v_r),
@@ -422,47 +459,66 @@ class ATSIntc(wiring.Component):
         ]
 
         # ---- interrupt events and pending counters --------------------------------------
+        # irq_q samples the lines in every cycle, also during reset: a line that is high
+        # at the end of reset is not a rising edge
+        irq_q = Signal(V, reset_less=True)
         m.d.sync += irq_q.eq(self.irq_in)
         edge = self.irq_in & ~irq_q
         lvl = self.irq_in & gate
         level_ev = Signal(V)
         hw_event = Signal(V)
-        event = Signal(V)
         m.d.comb += [level_ev.eq(level & lvl),
-                     hw_event.eq(level_ev | (~level & edge)),
-                     event.eq(hw_event | raise_r)]
+                     hw_event.eq(level_ev | (~level & edge))]
         # gate: closes at a level event, opens at every accepted BLOCK on the vector
         m.d.sync += gate.eq((gate & ~level_ev) | consume_r | Mux(bpush_r, onehot(bpush_v_r, V), 0))
 
         # ---- wake engine -----------------------------------------------------------------
+        # Sources: V vectors (a pending event and a blocked task) and S handler slots (a
+        # registered handler and a message waiting), each with room in its owner's queue.
         # A pending event being consumed by a BLOCK (applied this cycle) is not counted.
         pnz_eff = Signal(V)
         m.d.comb += pnz_eff.eq(pnz & ~consume_r)
+        hwait = Signal(S)                   # handler with a message, not moved by a SEND
+        m.d.comb += hwait.eq(handler_v & ~hclr_oh & mnz)
+        N = V + S
         w2_valid = Signal()
-        w2_oh = Signal(V)
+        w2_oh = Signal(N)
         w2_v = Signal(range(max(2, V)))
         w2_poh = Signal(P)                  # owner at selection (one-hot)
-        # stage 2 (move): the blocked task is still there (only this stage pops, and
-        # stage 1 never selects the vector in stage 2); re-check the pending event and
-        # the room in the owner's queue, which a bus write may have taken meanwhile
+        # stage 2 (move): a selected vector's blocked task is still there (only this
+        # stage pops, and stage 1 never selects the source in stage 2); re-check the
+        # pending event (or the handler and a message not being received) and the room
+        # in the owner's queue, which a bus write may have taken meanwhile
+        still = Signal(N)
+        m.d.comb += still.eq(Cat(pnz_eff, hwait & ~recv_oh_r))
         fire = Signal()
-        m.d.comb += fire.eq(w2_valid & ~wr_req & (pnz_eff & w2_oh).any() &
+        m.d.comb += fire.eq(w2_valid & ~wr_req & (still & w2_oh).any() &
                             (room & w2_poh).any())
-        m.d.comb += [blocked.pop.eq(fire), blocked.pop_idx.eq(w2_v)]
+        fire_v = Signal()
+        fire_h = Signal(S)
+        m.d.comb += [fire_v.eq(fire & w2_oh[:V].any()),
+                     fire_h.eq(Mux(fire, w2_oh[V:], 0))]
+        m.d.comb += [blocked.pop.eq(fire_v), blocked.pop_idx.eq(w2_v)]
+        m.d.sync += handler_v.eq((handler_v | hset_oh) & ~hclr_oh & ~fire_h)
         # stage 1 (select), from registers (and this cycle's interrupt events); not in
         # a cycle with a bus write, which may change the owners, and stage 2 holds then
         # (room in the owner's queue as of the cycle before: stage 2 re-checks it)
-        cand = Signal(V)
+        room_q = Signal(P)
+        m.d.sync += room_q.eq(room)
         room_v = Signal(V)
         m.d.sync += room_v.eq(Cat(room.bit_select(owner[v], 1) for v in range(V)))
-        m.d.comb += cand.eq((pnz_eff | hw_event) & blocked.nonempty & room_v &
+        slot_owner = [onehot(Const(s // CH, range(max(2, P))), P) for s in range(S)]
+        cand = Signal(N)
+        m.d.comb += cand.eq(Cat((pnz_eff | hw_event) & blocked.nonempty & room_v,
+                                hwait & Cat(room_q[s // CH] for s in range(S))) &
                             ~Mux(w2_valid, w2_oh, 0))
-        first = Signal(V)
+        first = Signal(N)
         m.d.comb += first.eq(_lowest_one(cand))
         with m.If(~wr_req):
             m.d.sync += [w2_valid.eq(cand.any()), w2_oh.eq(first),
-                         w2_v.eq(_onehot_mux(first, range(V), len(w2_v))),
-                         w2_poh.eq(_onehot_mux(first, [onehot(o, P) for o in owner], P))]
+                         w2_v.eq(_onehot_mux(first[:V], range(V), len(w2_v))),
+                         w2_poh.eq(_onehot_mux(first, [onehot(o, P) for o in owner] +
+                                               slot_owner, P))]
 
         # enqueue register: a bus enqueue or a wake (never both: a wake needs ~wr_req)
         bus_enq_oh = Signal(P)
@@ -470,22 +526,17 @@ class ATSIntc(wiring.Component):
         m.d.sync += [
             enq_r.eq(bus_enq_oh | Mux(fire, w2_poh, 0)),
             enq_word_r.eq(Mux(wr_req, Mux(H("SEND"), send_word, wdata),
-                              _onehot_mux(w2_oh, blocked.heads, X))),
+                              _onehot_mux(w2_oh, blocked.heads + handler, X))),
         ]
 
+        # every event of every source counts, also when several meet in one cycle
+        overflow_v = Signal(V)
         for v in range(V):
-            inc = event[v]
-            dec = (fire & w2_oh[v]) | consume_r[v]
-            sat = pending[v] == (1 << PENDING_BITS) - 1
-            with m.If(inc & ~dec):
-                with m.If(~sat):
-                    m.d.sync += pending[v].eq(pending[v] + 1)
-                m.d.sync += pnz[v].eq(1)
-            with m.Elif(dec & ~inc):
-                m.d.sync += [pending[v].eq(pending[v] - 1), pnz[v].eq(pending[v] != 1)]
-        overflow = Signal()
-        m.d.comb += overflow.eq(Cat(event[v] & (pending[v] == (1 << PENDING_BITS) - 1)
-                                    for v in range(V)).any())
+            dec = fire_v & w2_oh[v] | consume_r[v]
+            nxt, sat = _pending_next(m, pending[v], [hw_event[v], raise_r[v]], dec)
+            m.d.comb += overflow_v[v].eq(sat)
+            m.d.sync += [pending[v].eq(nxt), pnz[v].eq(nxt != 0)]
+        overflow = overflow_v.any()
 
         # ---- sticky errors -------------------------------------------------------------
         # access errors are set in the execute cycle: every term of every error bit is
@@ -516,8 +567,18 @@ class ATSIntc(wiring.Component):
                 q.enq.valid.eq(enq_r[i]),
                 q.enq.payload.data.eq(enq_word_r),
                 q.enq.payload.prio.eq(task_prio(enq_word_r)),
-                q.deq.ready.eq(deq_r[i]),
+                q.deq.ready.eq(deq_r[i] & live),
             ]
+
+        # white-box view for the formal proof (tests/test_controller_formal.py)
+        self._probe = SimpleNamespace(
+            req=req, wr=wr, live=live, pending=pending, pqs=pqs, blocked=blocked,
+            mailbox=mailbox, enq_r=enq_r, deq_r=deq_r, consume_r=consume_r, fire_v=fire_v,
+            w2_oh=w2_oh, bpush_r=bpush_r, bpush_v_r=bpush_v_r, push_word_r=push_word_r,
+            hset_r=hset_r, hclr_oh=hclr_oh, handler_v=handler_v, raise_r=raise_r,
+            # a task word accepted into the controller by the access decided now:
+            # ENQUEUE, BLOCK (made ready or parked), HANDLER (made ready or kept)
+            task_in=_any([cond for cond, _, _ in bus_enq[:3]] + [park, hset]))
 
         # ---- CPU notification --------------------------------------------------------------
         for i, q in enumerate(pqs):
@@ -525,6 +586,17 @@ class ATSIntc(wiring.Component):
             preempt = irq_en[i][1] & q.deq.valid & (q.deq.payload.prio < cur_prio[i])
             m.d.sync += self.irq_out[i].eq(nonempty | preempt)
         return m
+
+
+def _pending_next(m, pending, events, dec):
+    """Next value of a pending counter: ``pending`` plus one for each of the ``events``
+    (1-bit sources, all counted even in the same cycle) minus ``dec``, saturating at
+    its maximum. Returns (next value, saturated: an event was not counted)."""
+    top = (1 << len(pending)) - 1
+    total = Signal(len(pending) + 2)
+    m.d.comb += total.eq(pending + sum(events) - dec)
+    sat = total > top
+    return Mux(sat, top, total[:len(pending)]), sat
 
 
 def _lowest_one(x, group=4):

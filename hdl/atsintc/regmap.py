@@ -40,10 +40,11 @@ ERRORS = [
     ("READY_FULL", "an enqueue was refused because the ready queue was full"),
     ("BLOCKED_FULL", "a block was refused because the vector's blocked queue was full"),
     ("IPC_FULL", "a send was refused because the channel's pending-message queue was full"),
-    ("PERMISSION", "refused: vector not owned by this process, no capability to send to "
-                   "the receiver, or a kernel register written from a process window"),
-    ("INVALID", "refused: task word 0 or priority out of range, or an invalid process, "
-                "vector or channel number"),
+    ("PERMISSION", "refused: vector not owned by this process, or no capability to send "
+                   "to the receiver"),
+    ("INVALID", "refused: task word 0 or priority out of range, message word 0, an "
+                "invalid process number, or a write that does not select every byte "
+                "lane (wb_sel)"),
     ("UNMAPPED", "access to an address with no register (write ignored, read returns 0)"),
     ("PENDING_OVERFLOW", "an interrupt arrived while the vector's pending counter was "
                          "saturated (kernel window only; always 0 in process windows)"),
@@ -117,16 +118,20 @@ KERNEL = Window("KERNEL", "Kernel-only control window at offset 0x0000.", (
              count="vectors", fields=(
                  Field("OWNER", 0, 8, "process slot that may block on this vector and "
                        "receives its wakes"),
-                 Field("LEVEL", 8, 1, "0: wake on rising edge; 1: level mode (a wake "
-                       "closes the vector's gate until the next block on it)"))),
+                 Field("LEVEL", 8, 1, "0: a rising edge of the line is an event; 1: "
+                       "level mode: the line high while the vector's gate is open is an "
+                       "event; the gate closes at each such event and opens at each "
+                       "accepted BLOCK on the vector (open after reset)"))),
     Register("VEC_STATUS", 0x400, "R", "State of interrupt vector v.", count="vectors",
              fields=(
-                 Field("PENDING", 0, 16, "interrupts counted with no task waiting"),
+                 Field("PENDING", 0, 16, "events counted and not yet given to a task "
+                       "(saturates at 65535: PENDING_OVERFLOW)"),
                  Field("BLOCKED", 16, 15, "tasks blocked on this vector"),
                  Field("LINE", 31, 1, "current level of the interrupt input"))),
     Register("VEC_RAISE", 0x600, "W",
-             "Test/software trigger: any write counts one interrupt on vector v, "
-             "exactly like a rising edge of its input.", count="vectors"),
+             "Test/software trigger: any write counts one event on vector v (in "
+             "either mode), in addition to any event of its input in the same cycle.",
+             count="vectors"),
     Register("CAP", 0x800, "RW",
              "Send capabilities of process p: bit q set = p may send to process q "
              "(none at reset; the kernel grants them, its own included).",
@@ -137,10 +142,13 @@ PROCESS = Window("PROCESS", "Window of process slot p at offset 0x1000 * (p + 1)
     Register("ENQUEUE", 0x000, "W", "Push a task word into this process's ready queue "
              "at the priority in the word."),
     Register("DEQUEUE", 0x008, "R", "Pop the best ready task (highest priority, FIFO "
-             "among equals); 0 if none. Atomic with respect to other bus masters."),
+             "among equals); 0 if none. Atomic with respect to other bus masters. The "
+             "task is removed at the edge that completes the read (ack with cyc & stb): "
+             "a read withdrawn before that removes nothing."),
     Register("DEQUEUE_WAIT", 0x010, "R",
              "Blocking dequeue: the read completes when a task is ready (returning it), "
-             "or after WAIT_TIMEOUT cycles (returning 0). Holds the bus meanwhile."),
+             "or after WAIT_TIMEOUT cycles (returning 0). Holds the bus meanwhile. "
+             "Withdrawing the read (cyc or stb low) ends the wait and removes nothing."),
     Register("WAIT_TIMEOUT", 0x018, "RW", "Maximum cycles DEQUEUE_WAIT waits (0: does "
              "not wait).", reset=4096),
     Register("READY_COUNT", 0x020, "R", "Number of tasks in this process's ready queue."),
@@ -153,14 +161,19 @@ PROCESS = Window("PROCESS", "Window of process slot p at offset 0x1000 * (p + 1)
     Register("CUR_PRIO", 0x038, "RW", "Priority of the task running now (for the "
              "preemption hint).", reset=0xFF),
     Register("BLOCK", 0x100, "W", "Block a task on interrupt vector v (v must be owned "
-             "by this process). If an interrupt is pending on v the task becomes ready at "
-             "once.", count="vectors"),
+             "by this process). Tasks blocked on v are woken oldest first, one per event. "
+             "If an event is pending on v, no task is blocked on v and the ready queue "
+             "has room, the task becomes ready at once; otherwise it joins v's blocked "
+             "queue (BLOCKED_FULL if that is full).", count="vectors"),
     Register("HANDLER", 0x400, "W", "Register a handler task on IPC channel c; it becomes "
-             "ready when a message arrives (at once if one is pending).", count="channels"),
-    Register("RECV", 0x480, "R", "Pop the oldest message of channel c; 0 if none.",
-             count="channels"),
-    Register("SEND", 0x500, "W", "Send a message word to process q, channel c: element "
-             "index q * CHANNELS + c. Needs CAP[this process] bit q.", count="sendslots"),
+             "ready when a message is waiting on c (at once if one is, and the ready queue "
+             "has room; otherwise as soon as it has).", count="channels"),
+    Register("RECV", 0x480, "R", "Pop the oldest message of channel c; 0 if none. "
+             "Removed only when the read completes, like DEQUEUE.", count="channels"),
+    Register("SEND", 0x500, "W", "Send a message word (not 0) to process q, channel c: "
+             "element index q * CHANNELS + c. Needs CAP[this process] bit q. A handler "
+             "waiting on the channel is made ready (when q's ready queue has room).",
+             count="sendslots"),
 ))
 
 WINDOWS = (KERNEL, PROCESS)

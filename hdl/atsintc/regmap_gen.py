@@ -403,8 +403,17 @@ def markdown(params=Params()):
         f"window it uses. Process slot p's window starts at `{_hex(WINDOW_SIZE)} * (p + 1)`. "
         f"A register is one bus word wide (XLEN = {p.xlen} bits) and registers are "
         f"{STRIDE} bytes apart whatever XLEN is; element i of an array register is at "
-        f"`offset + {STRIDE}*i`. Reads of addresses with no register return 0 and set "
-        "the UNMAPPED error bit; writes to them are ignored.",
+        f"`offset + {STRIDE}*i`. Reads of addresses with no register (or of a "
+        "write-only register) return 0 and set the UNMAPPED error bit; writes to them "
+        "(or to a read-only register) are ignored and set UNMAPPED too. A kernel "
+        "register is not reachable from a process window: its offset there is another "
+        "register or unmapped.",
+        "",
+        "A write takes effect only if it selects every byte lane of the bus word (all "
+        "`wb_sel` bits set): any other write to a register is refused, changes nothing "
+        "and sets INVALID. Reads ignore `wb_sel` and return the whole register. Errors "
+        "never stall the bus: a refused access is acknowledged like any other, and the "
+        "ERROR register of the window it used records why.",
         "",
         "## Task word",
         "",
