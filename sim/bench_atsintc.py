@@ -80,16 +80,11 @@ async def bench(dut):
     await e.bus.access(PR(p, "HANDLER", c), True, task(5, 0))
     await e.bus.idle(3)
     d = dut
-    d.wb_adr.value = PR(q, "SEND", p * PARAMS.channels + c) // WB
-    d.wb_we.value = 1
-    d.wb_dat_w.value = 0x55
-    d.wb_cyc.value = 1
-    d.wb_stb.value = 1
     start = e.bus.cycle                  # the request is presented in this cycle
+    send = cocotb.start_soon(e.bus.access(PR(q, "SEND", p * PARAMS.channels + c), True,
+                                          0x55))
     res["send_to_head"] = await wait_irq_out(e, p, start)
-    await FallingEdge(dut.clk)
-    d.wb_cyc.value = 0
-    d.wb_stb.value = 0
+    await send
     await e.bus.idle(2)
     await e.bus.access(PR(p, "DEQUEUE"), False)
     await e.bus.access(PR(p, "RECV", c), False)
@@ -110,7 +105,7 @@ async def bench(dut):
             break
     res["irq_to_wait_ack"] = e.bus.cycle - start
     assert int(d.wb_dat_r.value) == task(6, 1)
-    await FallingEdge(d.clk)
+    await RisingEdge(d.clk)              # completion edge
     d.wb_cyc.value = 0
     d.wb_stb.value = 0
     d.irq_in.value = 0
