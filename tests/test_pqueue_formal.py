@@ -18,16 +18,13 @@ entry before everything to its right, no holes) are asserted too.
 """
 
 import itertools
-import subprocess
-import textwrap
 
 import pytest
-from amaranth.back import rtlil
 from amaranth.hdl import *
 from amaranth.hdl._ast import AnySeq  # not re-exported by amaranth.hdl in 0.5
 
+from atsintc import toolchain
 from atsintc.pqueue import PriorityQueue
-from atsintc.toolchain import build_root, sby_command
 
 
 class PQFormal(Elaboratable):
@@ -132,28 +129,7 @@ class PQFormal(Elaboratable):
 
 
 def run_sby(name, depth, priorities, mode="prove", k=4, **kwargs):
-    work = build_root() / "formal" / name
-    work.mkdir(parents=True, exist_ok=True)
-    top = PQFormal(depth, priorities, **kwargs)
-    (work / "top.il").write_text(rtlil.convert(top, name="top", ports=[]))
-    (work / "pq.sby").write_text(textwrap.dedent(f"""\
-        [options]
-        mode {mode}
-        depth {k}
-
-        [engines]
-        smtbmc yices
-
-        [script]
-        read_rtlil top.il
-        prep -top top
-
-        [files]
-        top.il
-        """))
-    proc = subprocess.run([*sby_command(), "-f", "pq.sby"], cwd=work,
-                          capture_output=True, text=True)
-    return proc.returncode, proc.stdout + proc.stderr
+    return toolchain.run_sby(name, PQFormal(depth, priorities, **kwargs), mode=mode, depth=k)
 
 
 @pytest.mark.parametrize("depth,priorities", [(4, 3), (5, 2), (6, 3)])

