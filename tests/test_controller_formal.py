@@ -215,7 +215,7 @@ def test_harness_catches_lost_events(monkeypatch):
         top = (1 << len(pending)) - 1
         total = Signal(len(pending) + 2)
         m.d.comb += total.eq(pending + Cat(*events).any() - dec)
-        return Mux(total > top, top, total[:len(pending)]), total > top
+        return Mux(total > top, top, total[:len(pending)]), total > top, total != 0
 
     monkeypatch.setattr(controller, "_pending_next", merged)
     rc, out = run_sby("controller-mutant", "bmc", 8, data_bits=9)

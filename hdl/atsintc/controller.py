@@ -210,8 +210,8 @@ class ATSIntc(wiring.Component):
         rd = req & ~bus.we
         wr = req & bus.we & full_sel        # only whole-word writes take effect
         wr_part = req & bus.we & ~full_sel  # refused with INVALID
-        wr_req = Signal()                   # a write is decided this cycle
-        m.d.comb += wr_req.eq(wr)
+        wr_req = Signal()                   # a write (any sel) is decided this cycle
+        m.d.comb += wr_req.eq(req & bus.we)
         wdata = bus.dat_w
 
         hit, idx, mapped, writable = {}, {}, [], []
@@ -496,7 +496,8 @@ class ATSIntc(wiring.Component):
                             (room & w2_poh).any())
         fire_v = Signal()
         fire_h = Signal(S)
-        m.d.comb += [fire_v.eq(fire & w2_oh[:V].any()),
+        w2_isv = Signal()                   # the selected source is a vector
+        m.d.comb += [fire_v.eq(fire & w2_isv),
                      fire_h.eq(Mux(fire, w2_oh[V:], 0))]
         m.d.comb += [blocked.pop.eq(fire_v), blocked.pop_idx.eq(w2_v)]
         m.d.sync += handler_v.eq((handler_v | hset_oh) & ~hclr_oh & ~fire_h)
@@ -515,7 +516,7 @@ class ATSIntc(wiring.Component):
         first = Signal(N)
         m.d.comb += first.eq(_lowest_one(cand))
         with m.If(~wr_req):
-            m.d.sync += [w2_valid.eq(cand.any()), w2_oh.eq(first),
+            m.d.sync += [w2_valid.eq(cand.any()), w2_oh.eq(first), w2_isv.eq(first[:V].any()),
                          w2_v.eq(_onehot_mux(first[:V], range(V), len(w2_v))),
                          w2_poh.eq(_onehot_mux(first, [onehot(o, P) for o in owner] +
                                                slot_owner, P))]
@@ -533,9 +534,9 @@ class ATSIntc(wiring.Component):
         overflow_v = Signal(V)
         for v in range(V):
             dec = fire_v & w2_oh[v] | consume_r[v]
-            nxt, sat = _pending_next(m, pending[v], [hw_event[v], raise_r[v]], dec)
+            nxt, sat, nonzero = _pending_next(m, pending[v], [hw_event[v], raise_r[v]], dec)
             m.d.comb += overflow_v[v].eq(sat)
-            m.d.sync += [pending[v].eq(nxt), pnz[v].eq(nxt != 0)]
+            m.d.sync += [pending[v].eq(nxt), pnz[v].eq(nonzero)]
         overflow = overflow_v.any()
 
         # ---- sticky errors -------------------------------------------------------------
@@ -590,13 +591,25 @@ class ATSIntc(wiring.Component):
 
 def _pending_next(m, pending, events, dec):
     """Next value of a pending counter: ``pending`` plus one for each of the ``events``
-    (1-bit sources, all counted even in the same cycle) minus ``dec``, saturating at
-    its maximum. Returns (next value, saturated: an event was not counted)."""
-    top = (1 << len(pending)) - 1
-    total = Signal(len(pending) + 2)
-    m.d.comb += total.eq(pending + sum(events) - dec)
-    sat = total > top
-    return Mux(sat, top, total[:len(pending)]), sat
+    (1-bit sources, all counted even in the same cycle) minus ``dec`` (a wake or a
+    consuming BLOCK; only when ``pending`` is not 0), saturating at its maximum.
+    Returns (next value, saturated: an event was not counted, next value != 0).
+
+    Timing: ``pending + j`` (saturating) and ``pending - 1`` come straight from the
+    register; the number of events selects among them, and ``dec``, which comes late
+    in the cycle (it depends on room in a ready queue), only picks one of two."""
+    n, k = len(pending), len(events)
+    top = (1 << n) - 1
+    count = Signal(range(k + 1))
+    m.d.comb += count.eq(sum(events))
+    up = [(pending, C(0), pending != 0)]              # j events: value, lost, != 0
+    for j in range(1, k + 1):
+        lost = Signal(name=f"{pending.name}_lost{j}")
+        m.d.comb += lost.eq(pending > top - j)
+        up.append((Mux(lost, top, pending + j), lost, C(1)))
+    down = [(pending - 1, C(0), pending != 1)] + up[:-1]   # the same with a wake
+    pick = [Array(v[i] for v in table)[count] for table in (up, down) for i in range(3)]
+    return tuple(Mux(dec, pick[3 + i], pick[i]) for i in range(3))
 
 
 def _lowest_one(x, group=4):

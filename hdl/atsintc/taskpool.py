@@ -161,7 +161,9 @@ class TaskPool(wiring.Component):
                      self.peek_word.eq(data_r.data)]
         m.d.sync += self.peek_valid.eq(peek_count != 0)
 
+        # non-empty after this cycle: gains an entry, or had one and does not lose its last
+        last = counts[a] == 1
         for i in range(self.lists):
-            n = counts[i] + (put & (b == i)) - (take & (a == i))
-            m.d.sync += self.nonempty[i].eq(n != 0)
+            m.d.sync += self.nonempty[i].eq((put & (b == i)) |
+                                            (self.nonempty[i] & ~(take & (a == i) & last)))
         return m
