@@ -43,3 +43,10 @@ def test_cli_refuses_a_file_without_markers_before_synthesizing(tmp_path, capsys
     with pytest.raises(SystemExit):
         fpga.main(["--family", "ecp5", "--config", "1,8,4", "--docs", str(doc)])
     assert "has no '<!-- synth-report -->' line" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["1024", "1024,64,3", "a,b"])
+def test_taskpool_option_checks_its_argument(value, capsys):
+    with pytest.raises(SystemExit):
+        fpga.main(["--taskpool", value])
+    assert "--taskpool takes SIZE,LISTS" in capsys.readouterr().err

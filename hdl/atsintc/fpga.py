@@ -29,7 +29,7 @@ import sys
 from .regmap import Params
 
 __all__ = ["DEFAULT_CONFIGS", "TARGET_MHZ", "config_params", "synth_report",
-           "format_markdown", "write_docs", "main"]
+           "synth_taskpool", "format_markdown", "write_docs", "main"]
 
 DOCS_BEGIN = "<!-- synth-report -->"
 DOCS_END = "<!-- /synth-report -->"
@@ -184,6 +184,46 @@ def write_docs(path, table, command):
     path.write_text(text[:a + len(DOCS_BEGIN)] + body + text[b:])
 
 
+def synth_taskpool(size, lists, width=32, log=print):
+    """ECP5 figures of the task pool alone (:mod:`atsintc.taskpool`), ports registered
+    twice like the controller's rows. Its per-list outputs are reduced to one selected
+    list so that the ports fit the package's pins (a select of one count and one
+    non-empty bit is added)."""
+    from amaranth.hdl import Module
+    from amaranth.lib import wiring
+    from amaranth.lib.wiring import In, Out
+
+    from .synth import synthesize
+    from .taskpool import Op, TaskPool
+
+    class TaskPoolPins(wiring.Component):
+        def __init__(self):
+            self.pool = TaskPool(size=size, lists=lists, width=width)
+            lb = len(self.pool.list_a)
+            super().__init__({
+                "op": In(Op), "list_a": In(lb), "list_b": In(lb), "word": In(width),
+                "peek": In(lb), "sel": In(lb), "peek_word": Out(width),
+                "peek_valid": Out(1), "count": Out(len(self.pool.counts[0])),
+                "nonempty": Out(1), "free": Out(len(self.pool.free))})
+
+        def elaborate(self, platform):
+            m = Module()
+            p = m.submodules.pool = self.pool
+            m.d.comb += [p.op.eq(self.op), p.list_a.eq(self.list_a),
+                         p.list_b.eq(self.list_b), p.word.eq(self.word),
+                         p.peek.eq(self.peek), self.peek_word.eq(p.peek_word),
+                         self.peek_valid.eq(p.peek_valid),
+                         self.count.eq(p.counts[self.sel]),
+                         self.nonempty.eq(p.nonempty.bit_select(self.sel, 1)),
+                         self.free.eq(p.free)]
+            return m
+
+    log(f"[fpga] ecp5: taskpool {size} entries x {lists} lists x {width} bits")
+    return synthesize(TaskPoolPins(), f"taskpool-{size}x{lists}x{width}", "ecp5",
+                      target_mhz=TARGET_MHZ["ecp5"], port_stages=PORT_STAGES["ecp5"],
+                      log=log)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m atsintc.fpga", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -193,6 +233,9 @@ def main(argv=None):
                     help="processes,ready_depth,vectors (repeatable; default "
                          "DEFAULT_CONFIGS per family)")
     ap.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    ap.add_argument("--taskpool", metavar="SIZE,LISTS",
+                    help="instead: the task pool alone (atsintc.taskpool, 32-bit words) "
+                         "on ECP5, printed (not written into the docs)")
     ap.add_argument("--docs", metavar="FILE",
                     help="Markdown file to write the table into, between the "
                          f"'{DOCS_BEGIN}' and '{DOCS_END}' lines "
@@ -200,6 +243,19 @@ def main(argv=None):
     ap.add_argument("--no-docs", action="store_true", help="do not write the table into "
                                                             "a Markdown file")
     args = ap.parse_args(argv)
+    if args.taskpool:
+        try:
+            size, lists = (int(x) for x in args.taskpool.split(","))
+        except ValueError:
+            ap.error(f"--taskpool takes SIZE,LISTS (two integers), not {args.taskpool!r}")
+        r = synth_taskpool(size, lists)
+        print(f"taskpool {size} x {lists}: {r['luts']} LUT4, {r['ffs']} FF "
+              f"({r['wrapper_ffs']} port registers), {r['ram']['DP16KD']} DP16KD, "
+              f"Fmax {r['fmax_mhz']} MHz ({r['seconds']} s)")
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(r, f, indent=2)
+        return 0
     docs = None
     if not args.no_docs:
         from .toolchain import project_root
