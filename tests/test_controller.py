@@ -75,8 +75,12 @@ def test_lowest_one(n):
     m = Module()
     m.d.comb += y.eq(_lowest_one(x))
     rnd = random.Random(n)
-    values = range(1 << n) if n <= 8 else [0, 1 << (n - 1)] + [rnd.getrandbits(n)
-                                                               for _ in range(2000)]
+    # beyond 8 bits: random values shifted left by a random amount, so that the lowest
+    # set bit falls in every group of the tree (unshifted ones nearly always have it
+    # in the first group)
+    mask = (1 << n) - 1
+    values = range(1 << n) if n <= 8 else [0, 1 << (n - 1)] + [
+        (rnd.getrandbits(n) << rnd.randrange(n)) & mask for _ in range(400)]
 
     async def bench(ctx):
         for v in values:
