@@ -50,3 +50,10 @@ def test_taskpool_option_checks_its_argument(value, capsys):
     with pytest.raises(SystemExit):
         fpga.main(["--taskpool", value])
     assert "--taskpool takes SIZE,LISTS" in capsys.readouterr().err
+
+
+def test_row_that_does_not_fit():
+    row = dict(ROW, luts="does not fit (5388 needed)", ffs=None, wrapper_ffs=None, ram={},
+               fmax_mhz=None, seconds=None)
+    line = fpga.format_markdown([row]).splitlines()[2]
+    assert "| does not fit (5388 needed) | - | 0 | - | - |" in line

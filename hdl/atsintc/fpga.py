@@ -118,7 +118,7 @@ def synth_report(configs=None, families=("ecp5", "ice40"), log=print, *, seed=1,
     from pathlib import Path
 
     from .controller import ATSIntc
-    from .synth import synthesize
+    from .synth import FAMILIES, DoesNotFit, synthesize
 
     rows = []
     for family in families:
@@ -137,8 +137,15 @@ def synth_report(configs=None, families=("ecp5", "ice40"), log=print, *, seed=1,
             dut = ATSIntc(p)
             if family in PINLESS:
                 dut = _pinless(dut)
-            r = synthesize(dut, name, family, target_mhz=target, seed=seed,
-                           workdir=wd, port_stages=PORT_STAGES.get(family, 1), log=log)
+            try:
+                r = synthesize(dut, name, family, target_mhz=target, seed=seed,
+                               workdir=wd, port_stages=PORT_STAGES.get(family, 1), log=log)
+            except DoesNotFit as e:
+                log(f"[fpga] {family}: {e}")
+                r = {"name": name, "family": family, "device": FAMILIES[family][3],
+                     "luts": f"does not fit ({e.needed} needed)" if e.needed else
+                     "does not fit", "ffs": None, "wrapper_ffs": None, "ram": {},
+                     "fmax_mhz": None, "seconds": None, "fits": False}
             r["scan_chain"] = family in PINLESS
             r.update(processes=p.processes, priorities=p.priorities, depth=p.ready_depth,
                      vectors=p.vectors, blocked_depth=p.blocked_depth,
@@ -161,11 +168,13 @@ def format_markdown(rows) -> str:
            "| LUTs | FFs (port regs) | BRAM / LUTRAM | Fmax (MHz) | Time (s) |",
            "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
+        ffs = "-" if r["ffs"] is None else f"{r['ffs']} ({r['wrapper_ffs']})"
         out.append(
             f"| {r['device']} | {r['processes']} x {r['priorities']} x {r['depth']} "
             f"| {r['vectors']} | {r['blocked_depth']} | {r['channels']} | {r['luts']} "
-            f"| {r['ffs']} ({r['wrapper_ffs']}) | {_ram_text(r['ram'])} "
-            f"| {r['fmax_mhz']} | {r['seconds']} |")
+            f"| {ffs} | {_ram_text(r['ram'])} "
+            f"| {'-' if r['fmax_mhz'] is None else r['fmax_mhz']} "
+            f"| {'-' if r['seconds'] is None else r['seconds']} |")
     return "\n".join(out) + "\n"
 
 

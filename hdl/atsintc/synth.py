@@ -19,7 +19,7 @@ from amaranth.lib import wiring
 
 from .toolchain import build_root, setup_environment
 
-__all__ = ["PortRegisters", "synthesize", "FAMILIES"]
+__all__ = ["PortRegisters", "synthesize", "DoesNotFit", "FAMILIES"]
 
 # family -> (yosys synth command, nextpnr tool variable, nextpnr device arguments)
 FAMILIES = {
@@ -91,6 +91,15 @@ def _parse_report(report_path):
     return util, fmax
 
 
+class DoesNotFit(RuntimeError):
+    """nextpnr could not place the design on the device; ``needed``: the logic cells
+    it asked for, where its message says."""
+
+    def __init__(self, message, needed=None):
+        super().__init__(message)
+        self.needed = needed
+
+
 def synthesize(component, name, family="ecp5", *, target_mhz=100, seed=1,
                workdir=None, port_stages=1, log=print):
     """Synthesize ``component`` out of context (every port registered ``port_stages``
@@ -121,8 +130,16 @@ def synthesize(component, name, family="ecp5", *, target_mhz=100, seed=1,
            "--seed", str(seed), "--timing-allow-fail", "--report", "report.json", "--log", "nextpnr.log", "-q"]
     if family == "ice40":
         cmd += ["--pcf-allow-unconstrained"]
-    subprocess.run(cmd, cwd=workdir, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    proc = subprocess.run(cmd, cwd=workdir, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL)
+    if proc.returncode:
+        text = (workdir / "nextpnr.log").read_text(errors="replace")
+        m = re.search(r"ERROR: (Failed to expand region .* of (\d+) (\w+)|"
+                      r"Unable to place cell .*no BELs remaining.*)", text)
+        if m:
+            raise DoesNotFit(f"{name} does not fit {device}: {m.group(1)}",
+                             needed=int(m.group(2)) if m.group(2) else None)
+        raise subprocess.CalledProcessError(proc.returncode, cmd)
     t2 = time.monotonic()
     util, fmax = _parse_report(workdir / "report.json")
     if family == "ecp5":
