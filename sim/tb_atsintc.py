@@ -52,10 +52,15 @@ class Bus:
         Clock(d.clk, 10, unit="ns").start()
         cocotb.start_soon(self._count())
         cocotb.start_soon(self.monitor())
-        d.rst.value = 1
         for s in (d.wb_cyc, d.wb_stb, d.wb_we, d.wb_adr, d.wb_dat_w, d.irq_in):
             s.value = 0
         d.wb_sel.value = (1 << WB) - 1
+        await self.reset()
+
+    async def reset(self):
+        """Two cycles of reset (the clock keeps running); returns at a falling edge."""
+        d = self.dut
+        d.rst.value = 1
         for _ in range(2):
             await RisingEdge(d.clk)
         d.rst.value = 0
@@ -619,12 +624,7 @@ async def test_interrupt_storm(dut):
 
 async def reset(e):
     """Reset the controller (the clock keeps running) and start a fresh model."""
-    d = e.dut
-    d.rst.value = 1
-    for _ in range(2):
-        await RisingEdge(d.clk)
-    d.rst.value = 0
-    await FallingEdge(d.clk)
+    await e.bus.reset()
     e.model = ATSIntcModel(PARAMS)
 
 
