@@ -508,7 +508,7 @@ class ATSIntc(wiring.Component):
         m.d.sync += room_q.eq(room)
         room_v = Signal(V)
         m.d.sync += room_v.eq(Cat(room.bit_select(owner[v], 1) for v in range(V)))
-        slot_owner = [onehot(Const(s // CH, range(max(2, P))), P) for s in range(S)]
+        slot_owner = [Const(1 << (s // CH), P) for s in range(S)]
         cand = Signal(N)
         m.d.comb += cand.eq(Cat((pnz_eff | hw_event) & blocked.nonempty & room_v,
                                 hwait & Cat(room_q[s // CH] for s in range(S))) &
