@@ -36,7 +36,7 @@ class PoolFormal(Elaboratable):
         dut = self.dut
         N, L = self.size, self.lists
         # comb read ports for the invariants (added before the pool is elaborated)
-        rd_data = [dut.data_mem.read_port(domain="comb") for _ in range(N * (L + 1))]
+        rd_data = [dut.data_mem.read_port(domain="comb") for _ in range(N * L)]
         rd_next = [dut.next_mem.read_port(domain="comb") for _ in range(N * (L + 1) + 2)]
         m.submodules.dut = dut.elaborate(platform)   # elaborated here: its read ports
         dut._MustUse__silence = True                 # (used through its elaboration)
@@ -97,12 +97,12 @@ class PoolFormal(Elaboratable):
             check(imp(take & (a == 0) & (held[0] == 2), dut.peek_word == shadow[0][1]))
 
         # -- structural invariants --------------------------------------------------------
-        ports = iter(zip(rd_data, rd_next))
+        data_ports, next_ports = iter(rd_data), iter(rd_next)
         nodes = []                              # (valid, index) of every held/stacked entry
         for l in range(L):
             node = dut.head[l]
             for k in range(N):
-                rd, rn = next(ports)
+                rd, rn = next(data_ports), next(next_ports)
                 m.d.comb += [rd.addr.eq(node), rn.addr.eq(node)]
                 valid = k < held[l]
                 check(imp(valid, rd.data == shadow[l][k]))
@@ -111,7 +111,7 @@ class PoolFormal(Elaboratable):
                 node = rn.data
         node = dut.stack_top
         for k in range(N):
-            rd, rn = next(ports)
+            rn = next(next_ports)
             m.d.comb += rn.addr.eq(node)
             nodes.append((k < dut.stack_count, node))
             node = rn.data

@@ -145,7 +145,7 @@ def synth_report(configs=None, families=("ecp5", "ice40"), log=print, *, seed=1,
                 r = {"name": name, "family": family, "device": FAMILIES[family][3],
                      "luts": f"does not fit ({e.needed} needed)" if e.needed else
                      "does not fit", "ffs": None, "wrapper_ffs": None, "ram": {},
-                     "fmax_mhz": None, "seconds": None, "fits": False}
+                     "fmax_mhz": None, "seconds": None}
             r["scan_chain"] = family in PINLESS
             r.update(processes=p.processes, priorities=p.priorities, depth=p.ready_depth,
                      vectors=p.vectors, blocked_depth=p.blocked_depth,

@@ -96,7 +96,7 @@ class TaskPool(wiring.Component):
         data_r = self.data_mem.read_port(transparent_for=(data_w,))
         next_r = self.next_mem.read_port(transparent_for=(next_w,))      # peeked link
         next_f = self.next_mem.read_port(transparent_for=(next_w,))      # stack link
-        self._next_r, self._next_f, self._data_r = next_r, next_f, data_r   # for proofs
+        self._next_r, self._next_f = next_r, next_f          # for the formal proof
         head, tail, counts = self.head, self.tail, self.counts
         top, stacked, fresh = self.stack_top, self.stack_count, self.fresh
         a, b = self.list_a, self.list_b
