@@ -1,19 +1,18 @@
 """Formal proof (SymbiYosys, k-induction) of the task pool on small configurations.
 
-The harness drives arbitrary operations in every cycle, within the pool's documented
-contract (POP/MOVE only of a non-empty list peeked in the cycle before, MOVE between two
-different lists, PUSH only with a free entry), and keeps a shadow FIFO of words per list
-— the reference. Proved for every reachable state:
+The harness drives an arbitrary PUSH and POP in every cycle (also both, also on one
+list), within the pool's documented contract (POP only of a non-empty list peeked in
+the cycle before, PUSH only with a free entry), and keeps a shadow FIFO of words per
+list — the reference. Proved for every reachable state:
 
-* a POP or MOVE takes the oldest word of its list (FIFO), and a MOVE appends exactly
-  that word to the other list; ``peek_word``/``peek_valid`` show the peeked list's head;
+* a POP takes the oldest word of its list (FIFO); ``peek_word``/``peek_valid`` show
+  the peeked list's head;
 * ``counts``, ``nonempty`` and ``free`` match the shadow lists; entries held + free =
   size, so nothing is lost or duplicated.
 
 The structural invariants that make the induction go through are asserted too: each
 list is a chain of ``count`` entries through ``NEXT`` from ``head`` to ``tail`` whose
-words are the shadow's; the freed stack is a chain of ``stack_count`` entries from its
-top; every entry in a list or on the stack is below ``fresh`` and they are pairwise
+words are the shadow's; the freed stack holds ``stack_count`` entries; every entry in a list or on the stack is below ``fresh`` and they are pairwise
 distinct; the prefetched links are the memory's.
 """
 
@@ -22,7 +21,7 @@ from amaranth.hdl import *
 from amaranth.hdl._ast import AnySeq  # not re-exported by amaranth.hdl in 0.5
 
 from atsintc import toolchain
-from atsintc.taskpool import Op, TaskPool
+from atsintc.taskpool import TaskPool
 
 
 class PoolFormal(Elaboratable):
@@ -37,7 +36,8 @@ class PoolFormal(Elaboratable):
         N, L = self.size, self.lists
         # comb read ports for the invariants (added before the pool is elaborated)
         rd_data = [dut.data_mem.read_port(domain="comb") for _ in range(N * L)]
-        rd_next = [dut.next_mem.read_port(domain="comb") for _ in range(N * (L + 1) + 2)]
+        rd_next = [dut.next_mem.read_port(domain="comb") for _ in range(N * L + 1)]
+        rd_free = [dut.free_mem.read_port(domain="comb") for _ in range(N + 1)]
         m.submodules.dut = dut.elaborate(platform)   # elaborated here: its read ports
         dut._MustUse__silence = True                 # (used through its elaboration)
 
@@ -48,22 +48,19 @@ class PoolFormal(Elaboratable):
             return ~x | y
 
         m.d.comb += Assume(~ResetSignal())
-        op = Signal(Op)
-        m.d.comb += [op.eq(AnySeq(2)), dut.op.eq(op),
-                     dut.list_a.eq(AnySeq(len(dut.list_a))),
-                     dut.list_b.eq(AnySeq(len(dut.list_b))),
+        push, pop = Signal(), Signal()
+        a, b = dut.pop_list, dut.push_list
+        m.d.comb += [push.eq(AnySeq(1)), pop.eq(AnySeq(1)),
+                     dut.push.eq(push), dut.pop.eq(pop),
+                     a.eq(AnySeq(len(a))), b.eq(AnySeq(len(b))),
                      dut.word.eq(AnySeq(self.width)),
                      dut.peek.eq(AnySeq(len(dut.peek)))]
-        a, b = dut.list_a, dut.list_b
         last_peek = Signal.like(dut.peek)
         m.d.sync += last_peek.eq(dut.peek)
-        take = (op == Op.POP) | (op == Op.MOVE)
-        put = (op == Op.PUSH) | (op == Op.MOVE)
         # the caller's contract
         m.d.comb += [Assume(dut.peek < L), Assume(a < L), Assume(b < L),
-                     Assume(imp(take, (dut.counts[a] != 0) & (last_peek == a))),
-                     Assume(imp(op == Op.MOVE, a != b)),
-                     Assume(imp(op == Op.PUSH, dut.free != 0))]
+                     Assume(imp(pop, (dut.counts[a] != 0) & (last_peek == a))),
+                     Assume(imp(push, dut.free != 0))]
 
         # shadow FIFOs: the reference
         shadow = [Array(Signal(self.width, name=f"shadow{l}_{k}") for k in range(N))
@@ -72,10 +69,10 @@ class PoolFormal(Elaboratable):
         head_of = Array(sh[0] for sh in shadow)
         taken = Signal(self.width)
         m.d.comb += taken.eq(head_of[a])
-        joining = Mux(op == Op.PUSH, dut.word, taken)
+        joining = dut.word
         for l in range(L):
-            out = take & (a == l)
-            inc = put & (b == l)
+            out = pop & (a == l)
+            inc = push & (b == l)
             n_after = held[l] - out
             with m.If(out):
                 for k in range(N - 1):
@@ -85,7 +82,7 @@ class PoolFormal(Elaboratable):
             m.d.sync += held[l].eq(held[l] + inc - out)
 
         # -- the interface --------------------------------------------------------------
-        check(imp(take, dut.peek_word == taken))                 # FIFO: oldest word
+        check(imp(pop, dut.peek_word == taken))                  # FIFO: oldest word
         check(dut.peek_valid == (Array(held)[last_peek] != 0))
         check(imp(dut.peek_valid, dut.peek_word == head_of[last_peek]))
         for l in range(L):
@@ -94,7 +91,7 @@ class PoolFormal(Elaboratable):
         check(dut.free == N - sum(held))
         if self.false_property:
             # "a POP returns the newest word": false once a list holds two words
-            check(imp(take & (a == 0) & (held[0] == 2), dut.peek_word == shadow[0][1]))
+            check(imp(pop & (a == 0) & (held[0] == 2), dut.peek_word == shadow[0][1]))
 
         # -- structural invariants --------------------------------------------------------
         data_ports, next_ports = iter(rd_data), iter(rd_next)
@@ -109,23 +106,22 @@ class PoolFormal(Elaboratable):
                 check(imp(held[l] == k + 1, node == dut.tail[l]))
                 nodes.append((valid, node))
                 node = rn.data
-        node = dut.stack_top
+        free_ports = iter(rd_free)
         for k in range(N):
-            rn = next(next_ports)
-            m.d.comb += rn.addr.eq(node)
-            nodes.append((k < dut.stack_count, node))
-            node = rn.data
+            rf = next(free_ports)
+            m.d.comb += rf.addr.eq(k)
+            nodes.append((k < dut.stack_count, rf.data))
         for i, (va, na) in enumerate(nodes):
             check(imp(va, na < dut.fresh))
             for vb, nb in nodes[i + 1:]:
                 check(imp(va & vb, na != nb))
         check(dut.free == dut.stack_count + N - dut.fresh)
         check(dut.fresh <= N)
-        # prefetched links: the stack top's, and the peeked head's
-        rn_top, rn_peek = rd_next[-2], rd_next[-1]
-        m.d.comb += [rn_top.addr.eq(dut.stack_top),
+        # prefetched: the stack's top, and the peeked head's link
+        rf_top, rn_peek = rd_free[-1], rd_next[-1]
+        m.d.comb += [rf_top.addr.eq(dut.stack_count - 1),
                      rn_peek.addr.eq(dut.head[last_peek])]
-        check(imp(dut.stack_count != 0, dut._next_f.data == rn_top.data))
+        check(imp(dut.stack_count != 0, dut._free_r.data == rf_top.data))
         check(imp(Array(held)[last_peek] != 0, dut._next_r.data == rn_peek.data))
         return m
 

@@ -1,54 +1,46 @@
 """A task pool: ``lists`` FIFO lists of words sharing one memory of ``size`` entries.
 
-The storage for the controller's queues when capacity is shared (issue 10): each entry
-holds a word and the index of the next entry of its list; a list is its ``head``,
-``tail`` and ``count`` registers. Two memories (``DATA``: words, ``NEXT``: links) map to
-block RAM; everything per list is registers.
+The storage of the controller's ready and blocked queues with the ``pool`` backend:
+each entry holds a word and the index of the next entry of its list; a list is its
+``head``, ``tail`` and ``count`` registers. Three memories map to block RAM: ``DATA``
+(words), ``NEXT`` (links) and ``FREE`` (a stack of freed entries); everything per list
+is registers.
 
-Free entries are the entries never used since reset (``fresh .. size-1``, handed out in
-order by a counter) plus a stack of freed entries linked through ``NEXT``. So the pool
-needs no memory initialisation and is consistent after any reset.
+Free entries are the entries never used since reset (``fresh .. size-1``, handed out
+in order by a counter) plus the freed ones on the ``FREE`` stack. So the pool needs no
+memory initialisation and is consistent after any reset.
 
 Operations
 ==========
 
-One operation per cycle, on ``op`` with its operands; it takes effect at the clock edge
-ending the cycle (registered state is updated, memories are written):
+One PUSH and one POP per cycle, on any lists (the same one too); both take effect at
+the clock edge ending the cycle (registers are updated, memories are written):
 
-* ``PUSH``: append ``word`` to list ``list_b``. Needs ``free != 0``.
-* ``POP``: remove the head of list ``list_a`` (its word is ``peek_word`` in this
-  cycle). Needs list ``list_a`` not empty and ``peek = list_a`` in the cycle before.
-* ``MOVE``: move the head entry of list ``list_a`` to the tail of list ``list_b``
-  (``list_b != list_a``) without copying: the entry is relinked, the free list is not
-  touched. Same needs as ``POP``.
+* ``push``: append ``word`` to list ``push_list``. Needs ``free != 0`` at the start of
+  the cycle (an entry freed by a POP in the same cycle is not reused in it).
+* ``pop``: remove the head of list ``pop_list`` (its word is ``peek_word`` in this
+  cycle). Needs list ``pop_list`` not empty and ``peek = pop_list`` in the cycle before.
 
 ``peek`` (a list index, any cycle): in the next cycle ``peek_word`` is the word at the
-head of that list as it is after this cycle's operation, and ``peek_valid`` says the
+head of that list as it is after this cycle's operations, and ``peek_valid`` says the
 list is not empty then. The caller's decide stage peeks the list it will pop in its
 execute stage; the word comes out of block RAM with no further logic.
 
 ``counts[l]``, ``nonempty[l]`` and ``free`` are registers.
 
-Ports use the memories as: ``DATA`` one write port (PUSH) and one read port (peek);
-``NEXT`` one write port (the link written by PUSH/MOVE to a non-empty list, or the
-free-stack link written by POP) and two read ports (the peeked head's link, and the
-free-stack top's link, prefetched). All read ports are synchronous and transparent to
-the write in the same cycle.
+Memory ports: ``DATA`` one write port (PUSH) and one read port (peek); ``NEXT`` one
+write port (the link from the old tail of a non-empty list to a pushed entry) and one
+read port (the peeked head's link); ``FREE`` one write port (POP) and one read port
+(the stack's top, prefetched). Read ports are synchronous and transparent to the write
+in the same cycle.
 """
 
 from amaranth.hdl import *
-from amaranth.lib import data, enum, wiring
+from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["Op", "TaskPool"]
-
-
-class Op(enum.Enum, shape=2):
-    NONE = 0
-    PUSH = 1
-    POP = 2
-    MOVE = 3
+__all__ = ["TaskPool"]
 
 
 class TaskPool(wiring.Component):
@@ -67,10 +59,11 @@ class TaskPool(wiring.Component):
         self.index_bits = ib = max(1, (size - 1).bit_length())
         lb = max(1, (lists - 1).bit_length())
         super().__init__({
-            "op": In(Op),
-            "list_a": In(lb),
-            "list_b": In(lb),
+            "push": In(1),
+            "push_list": In(lb),
             "word": In(width),
+            "pop": In(1),
+            "pop_list": In(lb),
             "peek": In(lb),
             "peek_word": Out(width),
             "peek_valid": Out(1),
@@ -81,9 +74,9 @@ class TaskPool(wiring.Component):
         # the memories are built here so that a formal harness can add read ports
         self.data_mem = Memory(shape=width, depth=size, init=[])
         self.next_mem = Memory(shape=ib, depth=size, init=[])
+        self.free_mem = Memory(shape=ib, depth=size, init=[])
         self.head = Array(Signal(ib, name=f"head{i}") for i in range(lists))
         self.tail = Array(Signal(ib, name=f"tail{i}") for i in range(lists))
-        self.stack_top = Signal(ib)
         self.stack_count = Signal(range(size + 1))
         self.fresh = Signal(range(size + 1))
 
@@ -91,79 +84,75 @@ class TaskPool(wiring.Component):
         m = Module()
         m.submodules.data_mem = self.data_mem
         m.submodules.next_mem = self.next_mem
+        m.submodules.free_mem = self.free_mem
         data_w = self.data_mem.write_port()
         next_w = self.next_mem.write_port()
+        free_w = self.free_mem.write_port()
         data_r = self.data_mem.read_port(transparent_for=(data_w,))
         next_r = self.next_mem.read_port(transparent_for=(next_w,))      # peeked link
-        next_f = self.next_mem.read_port(transparent_for=(next_w,))      # stack link
-        self._next_r, self._next_f = next_r, next_f          # for the formal proof
+        free_r = self.free_mem.read_port(transparent_for=(free_w,))      # stack top
+        self._next_r, self._free_r = next_r, free_r          # for the formal proof
         head, tail, counts = self.head, self.tail, self.counts
-        top, stacked, fresh = self.stack_top, self.stack_count, self.fresh
-        a, b = self.list_a, self.list_b
+        stacked, fresh = self.stack_count, self.fresh
+        a, b = self.pop_list, self.push_list
+        push, pop = self.push, self.pop
 
-        push = self.op == Op.PUSH
-        take = (self.op == Op.POP) | (self.op == Op.MOVE)    # the head of list a leaves
-        put = push | (self.op == Op.MOVE)                     # an entry joins list b
-
-        # allocation (PUSH): the top of the freed stack, else the next fresh entry
+        # allocation (push): the top of the freed stack, else the next fresh entry
         from_stack = stacked != 0
         new = Signal(self.index_bits)
-        m.d.comb += new.eq(Mux(from_stack, top, fresh))
-        h = Signal(self.index_bits)                           # head of list a
+        m.d.comb += new.eq(Mux(from_stack, free_r.data, fresh[:self.index_bits]))
+        h = Signal(self.index_bits)                           # head of the popped list
         m.d.comb += h.eq(head[a])
-        node = Mux(push, new, h)                              # the entry joining list b
-        b_empty = counts[b] == 0
+        b_left = Signal(range(self.size + 1))                 # list b after the pop
+        m.d.comb += b_left.eq(counts[b] - (pop & (a == b)))
 
-        # list a loses its head (POP, MOVE): the peeked link is the new head
-        with m.If(take):
-            m.d.sync += [head[a].eq(next_r.data), counts[a].eq(counts[a] - 1)]
-        # list b gains `node` (PUSH, MOVE) at its tail
-        with m.If(put):
-            m.d.sync += [tail[b].eq(node), counts[b].eq(counts[b] + 1)]
-            with m.If(b_empty):
-                m.d.sync += head[b].eq(node)
-        # the one NEXT write: the link to `node` after list b's old tail, or (POP) the
-        # freed head pushed on the free stack
+        with m.If(pop):                 # list a loses its head: the peeked link
+            m.d.sync += head[a].eq(next_r.data)
+        with m.If(push):                # list b gains the new entry at its tail
+            m.d.sync += tail[b].eq(new)
+            with m.If(b_left == 0):
+                m.d.sync += head[b].eq(new)
+        for i in range(self.lists):
+            m.d.sync += counts[i].eq(counts[i] + (push & (b == i)) - (pop & (a == i)))
+            m.d.sync += self.nonempty[i].eq(
+                (push & (b == i)) | (self.nonempty[i] & ~(pop & (a == i) & (counts[i] == 1))))
         m.d.comb += [
-            next_w.en.eq((put & ~b_empty) | (self.op == Op.POP)),
-            next_w.addr.eq(Mux(put, tail[b], h)),
-            next_w.data.eq(Mux(put, node, top)),
+            next_w.en.eq(push & (b_left != 0)),
+            next_w.addr.eq(tail[b]),
+            next_w.data.eq(new),
             data_w.en.eq(push),
             data_w.addr.eq(new),
             data_w.data.eq(self.word),
         ]
-        # free stack and fresh counter; the stack's second entry is prefetched
-        top_next = Signal(self.index_bits)
-        m.d.comb += top_next.eq(top)
-        with m.If(self.op == Op.POP):
-            m.d.sync += [top.eq(h), stacked.eq(stacked + 1)]
-            m.d.comb += top_next.eq(h)
-        with m.Elif(push & from_stack):
-            m.d.sync += [top.eq(next_f.data), stacked.eq(stacked - 1)]
-            m.d.comb += top_next.eq(next_f.data)
-        with m.Elif(push):
-            m.d.sync += fresh.eq(fresh + 1)
-        m.d.comb += next_f.addr.eq(top_next)
-        m.d.sync += self.free.eq(self.free + (self.op == Op.POP) - push)
 
-        # peek: read the head the peeked list has after this cycle's operation
+        # FREE stack: a pop pushes its entry, a push from the stack takes the top; both
+        # at once replace the top. The read port prefetches the top of the next cycle.
+        sp_next = Signal.like(stacked)
+        m.d.comb += sp_next.eq(stacked + (pop & ~(push & from_stack))
+                               - (push & from_stack & ~pop))
+        m.d.sync += stacked.eq(sp_next)
+        with m.If(push & ~from_stack):
+            m.d.sync += fresh.eq(fresh + 1)
+        m.d.comb += [
+            free_w.en.eq(pop),
+            free_w.addr.eq(Mux(push & from_stack, stacked - 1, stacked)),
+            free_w.data.eq(h),
+            free_r.addr.eq(sp_next - 1),
+        ]
+        m.d.sync += self.free.eq(self.free + pop - push)
+
+        # peek: read the head the peeked list has after this cycle's operations
         p = self.peek
         peek_head = Signal(self.index_bits)
         peek_count = Signal(range(self.size + 1))
         m.d.comb += [peek_head.eq(head[p]), peek_count.eq(counts[p])]
-        with m.If(take & (a == p)):
+        with m.If(pop & (a == p)):
             m.d.comb += [peek_head.eq(next_r.data), peek_count.eq(counts[p] - 1)]
-        with m.If(put & (b == p)):
-            m.d.comb += peek_count.eq(counts[p] + 1)
-            with m.If(b_empty):
-                m.d.comb += peek_head.eq(node)
+        with m.If(push & (b == p)):
+            m.d.comb += peek_count.eq(counts[p] - (pop & (a == p)) + 1)
+            with m.If(b_left == 0):
+                m.d.comb += peek_head.eq(new)
         m.d.comb += [data_r.addr.eq(peek_head), next_r.addr.eq(peek_head),
                      self.peek_word.eq(data_r.data)]
         m.d.sync += self.peek_valid.eq(peek_count != 0)
-
-        # non-empty after this cycle: gains an entry, or had one and does not lose its last
-        last = counts[a] == 1
-        for i in range(self.lists):
-            m.d.sync += self.nonempty[i].eq((put & (b == i)) |
-                                            (self.nonempty[i] & ~(take & (a == i) & last)))
         return m
