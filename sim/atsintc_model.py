@@ -38,6 +38,9 @@ class ATSIntcModel:
         self.timeout = [4096] * P
         self.irq_en = [0] * P
         self.cur_prio = [0xFF] * P
+        self.quota = [0xFFFF] * P
+        self.usage = [0] * P                         # ready + blocked on owned vectors
+        self.pool = p.queue == "pool"
 
     # -- helpers ------------------------------------------------------------------
     def prio(self, word):
@@ -51,13 +54,25 @@ class ATSIntcModel:
         self.seq += 1
 
     def ready_full(self, proc):
-        return len(self.ready[proc]) >= self.p.ready_depth
+        """No room in the ready queue itself (systolic backend only)."""
+        return not self.pool and len(self.ready[proc]) >= self.p.ready_depth
+
+    def entry_ok(self, proc):
+        """A new task may be taken for ``proc``: below its QUOTA, and (pool backend)
+        the pool has a free entry."""
+        return (self.usage[proc] < self.quota[proc] and
+                (not self.pool or sum(self.usage) < self.p.pool))
+
+    def ready_room(self, proc):
+        """A new task may enter ``proc``'s ready queue."""
+        return not self.ready_full(proc) and self.entry_ok(proc)
 
     def pop_ready(self, proc):
         if not self.ready[proc]:
             return 0
         best = min(self.ready[proc])
         self.ready[proc].remove(best)
+        self.usage[proc] -= 1
         return best[2]
 
     def best_prio(self, proc):
@@ -105,7 +120,7 @@ class ATSIntcModel:
                 yield v
         for s in range(self.p.processes * CH):
             if (V + s != exclude and self.handler[s] is not None and self.mailbox[s]
-                    and not self.ready_full(s // CH)):
+                    and self.ready_room(s // CH)):
                 yield V + s
 
     def settle(self):
@@ -131,6 +146,7 @@ class ATSIntcModel:
             else:
                 s = src - self.p.vectors
                 self._push_ready(s // self.p.channels, self.handler[s])
+                self.usage[s // self.p.channels] += 1
                 self.handler[s] = None
 
     # -- bus -------------------------------------------------------------------------
@@ -177,7 +193,20 @@ class ATSIntcModel:
 
     def _kernel_config1(self, proc, idx, w, v):
         p = self.p
-        return p.ready_depth | p.blocked_depth << 16 | p.ipc_depth << 24
+        depths = 0 if self.pool else p.ready_depth | p.blocked_depth << 16
+        return depths | p.ipc_depth << 24
+
+    def _kernel_config2(self, proc, idx, w, v):
+        return self.p.pool if self.pool else 0
+
+    def _kernel_quota(self, proc, idx, w, v):
+        if w:
+            self.quota[idx] = v & 0xFFFF
+            return 0
+        return self.quota[idx]
+
+    def _kernel_usage(self, proc, idx, w, v):
+        return self.usage[idx]
 
     def _kernel_ready_summary(self, proc, idx, w, v):
         return sum(1 << i for i in range(self.p.processes) if self.ready[i])
@@ -196,7 +225,11 @@ class ATSIntcModel:
         if w:
             if (v & 0xFF) >= self.p.processes:
                 return "INVALID"
-            self.owner[idx] = v & 0xFF
+            new = v & 0xFF
+            moved = len(self.blocked[idx])       # blocked tasks count against the owner
+            self.usage[self.owner[idx]] -= moved
+            self.usage[new] += moved
+            self.owner[idx] = new
             self.level[idx] = (v >> 8) & 1
             return 0
         return self.owner[idx] | self.level[idx] << 8
@@ -217,9 +250,10 @@ class ATSIntcModel:
     def _process_enqueue(self, proc, idx, w, v):
         if not self.task_ok(v):
             return "INVALID"
-        if self.ready_full(proc):
+        if not self.ready_room(proc):
             return "READY_FULL"
         self._push_ready(proc, v)
+        self.usage[proc] += 1
 
     def _process_dequeue(self, proc, idx, w, v):
         return self.pop_ready(proc)
@@ -260,15 +294,18 @@ class ATSIntcModel:
             return "PERMISSION"
         if not self.task_ok(word):
             return "INVALID"
-        if self.pending[v_idx] and not self.blocked[v_idx] and not self.ready_full(proc):
+        if self.pending[v_idx] and not self.blocked[v_idx] and self.ready_room(proc):
             # the event is taken at once only when nobody waits (oldest waiter first)
             self.pending[v_idx] -= 1
             self._push_ready(proc, word)
+            self.usage[proc] += 1
             self.gate[v_idx] = 1
             return 0
-        if len(self.blocked[v_idx]) >= self.p.blocked_depth:
+        if (not self.entry_ok(proc) or
+                not self.pool and len(self.blocked[v_idx]) >= self.p.blocked_depth):
             return "BLOCKED_FULL"
         self.blocked[v_idx].append(word)
+        self.usage[proc] += 1
         self.gate[v_idx] = 1
 
     def _process_handler(self, proc, c, w, word):
@@ -277,8 +314,9 @@ class ATSIntcModel:
             return "INVALID"
         if self.handler[ch] is not None:
             return "HANDLER_BUSY"
-        if self.mailbox[ch] and not self.ready_full(proc):
+        if self.mailbox[ch] and self.ready_room(proc):
             self._push_ready(proc, word)
+            self.usage[proc] += 1
             return 0
         self.handler[ch] = word             # waits for a message, or for room
 
@@ -296,6 +334,7 @@ class ATSIntcModel:
             return "IPC_FULL"
         self.mailbox[slot].append(msg)
         h = self.handler[slot]
-        if h is not None and not self.ready_full(q):
+        if h is not None and self.ready_room(q):
             self.handler[slot] = None
             self._push_ready(q, h)
+            self.usage[q] += 1

@@ -27,6 +27,10 @@ SEED = int(os.environ.get("ATSINTC_SEED", "1"))
 MAP = RegisterMap(PARAMS)
 ERR = {name: 1 << i for i, (name, _) in enumerate(ERRORS)}
 WB = PARAMS.xlen // 8
+POOL = PARAMS.queue == "pool"
+# tasks one process can hold at most (no QUOTA set): its ready queue's depth, or the pool
+READY_CAP = PARAMS.pool if POOL else PARAMS.ready_depth
+BLOCKED_CAP = PARAMS.pool if POOL else PARAMS.blocked_depth
 
 
 def K(name, i=0):
@@ -126,6 +130,23 @@ class Bus:
     async def idle(self, n=1):
         for _ in range(n):
             await FallingEdge(self.dut.clk)
+
+
+async def small_quota(e, p, n=16):
+    """With a pool larger than ``n``, set QUOTA[p] = n so that filling up is quick."""
+    if POOL and PARAMS.pool > n:
+        await e.write(K("QUOTA", p), n)
+
+
+def room_for(e, p, v=None):
+    """New tasks process ``p`` can take now (in its ready queue, or blocked on ``v``),
+    from the reference model's state."""
+    m = e.model
+    if POOL:
+        return min(m.quota[p] - m.usage[p], PARAMS.pool - sum(m.usage))
+    if v is None:
+        return min(PARAMS.ready_depth - len(m.ready[p]), m.quota[p] - m.usage[p])
+    return min(PARAMS.blocked_depth - len(m.blocked[v]), m.quota[p] - m.usage[p])
 
 
 class Env:
@@ -235,7 +256,7 @@ async def test_ready_queue(dut):
     e = await env(dut)
     p = PARAMS.processes - 1
     assert await e.read(PR(p, "DEQUEUE")) == 0
-    words = [task(i, (i * 3) % PARAMS.priorities) for i in range(min(12, PARAMS.ready_depth))]
+    words = [task(i, (i * 3) % PARAMS.priorities) for i in range(min(12, READY_CAP))]
     for w in words:
         await e.write(PR(p, "ENQUEUE"), w)
     await e.read(PR(p, "READY_COUNT"))
@@ -250,13 +271,17 @@ async def test_ready_queue(dut):
         await e.write(PR(p, "ENQUEUE"), 0x1000 | (PARAMS.priorities << 1))
     assert await e.read(PR(p, "ERROR")) & ERR["INVALID"]
     await e.write(PR(p, "ERROR"), 0xFF)
-    # full: the refused enqueue is reported and nothing is lost
-    for i in range(PARAMS.ready_depth):
+    # full (queue, pool or QUOTA): the refused enqueue is reported and nothing is lost
+    await small_quota(e, p)
+    n = room_for(e, p)
+    for i in range(n):
         await e.write(PR(p, "ENQUEUE"), task(i, i % PARAMS.priorities))
     await e.write(PR(p, "ENQUEUE"), task(999, 0))
     assert await e.read(PR(p, "ERROR")) & ERR["READY_FULL"]
-    for _ in range(PARAMS.ready_depth + 1):
+    assert await e.read(K("USAGE", p)) == n
+    for _ in range(n + 1):
         await e.read(PR(p, "DEQUEUE"))
+    assert await e.read(K("USAGE", p)) == 0
     await e.check_errors()
     assert e.max_access_cycles <= 2
 
@@ -283,7 +308,7 @@ async def test_block_and_wake(dut):
     assert (await e.read(K("VEC_STATUS", v))) & 0xFFFF == 3
     for i in range(3):
         await e.write(PR(p, "BLOCK", v), task(10 + i, 1))
-    assert await e.read(PR(p, "READY_COUNT")) == min(3, PARAMS.ready_depth)
+    assert await e.read(PR(p, "READY_COUNT")) == min(3, READY_CAP)
     await e.read(K("VEC_STATUS", v))
     # software trigger behaves like an edge
     await e.write(PR(p, "BLOCK", v), task(20, 0))
@@ -301,11 +326,13 @@ async def test_block_and_wake(dut):
         await e.write(PR(p, "BLOCK", v), task(50, 1))
         await e.read(PR(p, "DEQUEUE"))
     await e.write(PR(p, "ERROR"), 0xFF)
-    for i in range(PARAMS.blocked_depth + 1):
+    await small_quota(e, p)
+    n = room_for(e, p, v)
+    for i in range(n + 1):
         await e.write(PR(p, "BLOCK", v), task(40 + i, 3 % PARAMS.priorities))
     assert await e.read(PR(p, "ERROR")) & ERR["BLOCKED_FULL"]
     await e.read(K("VEC_STATUS", v))
-    for _ in range(PARAMS.blocked_depth):
+    for _ in range(n):
         await e.pulse(v)
         await e.bus.idle()
     await e.settle()
@@ -580,7 +607,7 @@ async def test_interrupt_storm(dut):
     for _ in range(1500):
         v = rnd.randrange(V)
         p = v % P
-        if rnd.random() < 0.5 and sum(blocks) - len(got) < PARAMS.blocked_depth:
+        if rnd.random() < 0.5 and sum(blocks) - len(got) < BLOCKED_CAP:
             tid += 1
             w = task(tid, rnd.randrange(PARAMS.priorities))
             data, _ = await e.bus.access(PR(p, "BLOCK", v), True, w)
@@ -667,7 +694,7 @@ async def test_events_in_every_cycle_relation(dut):
     wake (or one wakes and one stays pending where only one can block)."""
     e = await env(dut)
     v, p = PARAMS.vectors - 1, PARAMS.processes - 1
-    n = min(2, PARAMS.blocked_depth, PARAMS.ready_depth)
+    n = min(2, BLOCKED_CAP, READY_CAP)
     for level in (0, 1):
         for d in range(-3, 5):
             await reset(e)
@@ -695,11 +722,13 @@ async def test_events_in_every_cycle_relation(dut):
                 f"{len(woken)} woken + {pend} pending != 2 events"
 
 
-@cocotb.test()
+@cocotb.test(skip=POOL)
 async def test_deferred_wake_takes_oldest_waiter(dut):
     """Ready queue full, task A blocked, one edge (A stays blocked, the event pending);
     a DEQUEUE makes room and 0..4 idle cycles later task C blocks on the same vector:
-    A is woken and C stays blocked, in every relation."""
+    A is woken and C stays blocked, in every relation. Systolic backend only (skipped,
+    and reported as skipped, with the pool: a blocked task already holds its entry, so
+    its wake never waits for room)."""
     e = await env(dut)
     v, p = 0, PARAMS.processes - 1
     a, c = task(1000, 0), task(1001, 0)
@@ -838,17 +867,30 @@ async def test_full_ready_queue_delays_instead_of_refusing(dut):
     low = PARAMS.priorities - 1
 
     async def fill():
-        while await e.read(PR(p, "READY_COUNT")) < PARAMS.ready_depth:
+        while room_for(e, p) > 0:
             await e.write(PR(p, "ENQUEUE"), task(500, low))
 
+    await small_quota(e, p)
     await e.write(K("VEC_CFG", v), p)
     await e.write(K("VEC_RAISE", v), 1)
     await fill()
     await e.write(PR(p, "BLOCK", v), task(1, 0))
-    assert await e.read(PR(p, "ERROR")) == 0
-    assert (await e.read(K("VEC_STATUS", v))) >> 16 == 1            # parked
-    assert await e.read(PR(p, "DEQUEUE")) == task(500, low)           # room: woken
-    assert await e.read(PR(p, "DEQUEUE")) == task(1, 0)
+    if POOL:
+        # no entry for the task: refused, the event stays pending for the next BLOCK
+        assert await e.read(PR(p, "ERROR")) == ERR["BLOCKED_FULL"]
+        await e.write(PR(p, "ERROR"), ERR["BLOCKED_FULL"])
+        assert await e.read(PR(p, "DEQUEUE")) == task(500, low)
+        await e.write(PR(p, "BLOCK", v), task(1, 0))
+        assert await e.read(PR(p, "ERROR")) == 0
+        out = []
+        while not out or out[-1]:
+            out.append(await e.read(PR(p, "DEQUEUE")))
+        assert task(1, 0) in out                                  # consumed the event
+    else:
+        assert await e.read(PR(p, "ERROR")) == 0
+        assert (await e.read(K("VEC_STATUS", v))) >> 16 == 1            # parked
+        assert await e.read(PR(p, "DEQUEUE")) == task(500, low)           # room: woken
+        assert await e.read(PR(p, "DEQUEUE")) == task(1, 0)
     if P > 1:
         q = 0
         await e.write(K("CAP", q), 1 << p)
@@ -868,6 +910,78 @@ async def test_full_ready_queue_delays_instead_of_refusing(dut):
         assert await e.read(PR(p, "ERROR")) == 0
         assert await e.read(PR(p, "DEQUEUE")) == task(500, low)
         assert await e.read(PR(p, "DEQUEUE")) == task(3, 0)
+    await e.check_errors()
+
+
+@cocotb.test()
+async def test_quota_and_usage(dut):
+    """USAGE counts a process's ready tasks and the tasks blocked on its vectors; a task
+    beyond QUOTA (or beyond the pool) is refused with READY_FULL/BLOCKED_FULL and
+    changes nothing; a woken task stays counted; VEC_CFG moves the blocked tasks' count
+    to the new owner; a handler waits for quota like for room; lowering QUOTA removes
+    nothing."""
+    e = await env(dut)
+    P, V = PARAMS.processes, PARAMS.vectors
+    p, v = P - 1, V - 1
+    q = 0 if P > 1 else p
+    quota = min(3, READY_CAP)
+    await e.write(K("VEC_CFG", v), p)
+    await e.write(K("QUOTA", p), quota)
+    assert await e.read(K("QUOTA", p)) == quota
+    for i in range(quota):
+        await e.write(PR(p, "ENQUEUE"), task(i + 1, 0))
+    assert await e.read(K("USAGE", p)) == quota
+    await e.write(PR(p, "ENQUEUE"), task(90, 0))
+    await e.write(PR(p, "BLOCK", v), task(91, 0))
+    assert await e.read(PR(p, "ERROR")) == ERR["READY_FULL"] | ERR["BLOCKED_FULL"]
+    await e.write(PR(p, "ERROR"), 0xFF)
+    assert await e.read(PR(p, "READY_COUNT")) == quota
+    # a blocked task counts; its wake keeps it counted
+    assert await e.read(PR(p, "DEQUEUE")) == task(1, 0)
+    await e.write(PR(p, "BLOCK", v), task(92, 0))
+    assert await e.read(K("USAGE", p)) == quota
+    await e.pulse(v)
+    await e.settle()
+    assert await e.read(K("USAGE", p)) == quota
+    # lowering QUOTA below USAGE removes nothing; dequeues bring USAGE down
+    await e.write(K("QUOTA", p), 1)
+    assert await e.read(PR(p, "READY_COUNT")) == quota
+    while await e.read(PR(p, "DEQUEUE")):
+        pass
+    assert await e.read(K("USAGE", p)) == 0
+    await e.write(K("QUOTA", p), quota)
+    # VEC_CFG moves the count of the tasks blocked on v
+    await e.write(PR(p, "BLOCK", v), task(93, 0))
+    await e.write(K("VEC_CFG", v), q)
+    assert await e.read(K("USAGE", q)) == 1
+    await e.pulse(v)
+    await e.settle()
+    assert await e.read(PR(q, "DEQUEUE")) == task(93, 0)
+    assert await e.read(K("USAGE", q)) == 0 and await e.read(K("USAGE", p)) == 0
+    # a handler with a message waiting is made ready only within the quota
+    if P > 1:
+        await e.write(K("CAP", q), 1 << p)
+        await e.write(PR(p, "HANDLER", 0), task(94, 1))
+        for i in range(quota):
+            await e.write(PR(p, "ENQUEUE"), task(100 + i, 0))
+        await e.write(PR(q, "SEND", p * PARAMS.channels), 0x55)
+        await e.settle()
+        assert await e.read(PR(p, "READY_COUNT")) == quota            # handler waits
+        assert await e.read(PR(p, "DEQUEUE")) == task(100, 0)
+        await e.settle()
+        assert await e.read(K("USAGE", p)) == quota                   # handler moved
+        while await e.read(PR(p, "DEQUEUE")):
+            pass
+        assert await e.read(PR(p, "RECV", 0)) == 0x55
+    # the pool: every process at its quota, or the pool used up, refuses
+    if POOL and PARAMS.pool <= 16:
+        await e.write(K("QUOTA", p), 0xFFFF)
+        for i in range(PARAMS.pool + 1):
+            await e.write(PR(p, "ENQUEUE"), task(200 + i, i % PARAMS.priorities))
+        assert await e.read(PR(p, "ERROR")) == ERR["READY_FULL"]
+        assert await e.read(K("USAGE", p)) == PARAMS.pool
+        while await e.read(PR(p, "DEQUEUE")):
+            pass
     await e.check_errors()
 
 
@@ -921,6 +1035,13 @@ async def test_dense_random(dut):
         tid[0] += 1
         return task(tid[0], prio)
 
+    def held_total():
+        return sum(outstanding(q) for q in range(P))
+
+    def may_be_full(p):
+        """An ENQUEUE just made by p may have been refused."""
+        return held_total() > PARAMS.pool if POOL else outstanding(p) > PARAMS.ready_depth
+
     def outstanding(p):
         return (sum(1 for q in direct.values() if q == p) +
                 sum(len(blocked_out[v]) for v in range(V) if owner[v] == p) +
@@ -954,7 +1075,7 @@ async def test_dense_random(dut):
             w = new_task(rnd.randrange(PARAMS.priorities))
             direct[w] = p
             await raw(e, PR(p, "ENQUEUE"), True, w)
-            if outstanding(p) > PARAMS.ready_depth:
+            if may_be_full(p):
                 # the queue may be full: the ERROR read right after says (and keeps
                 # the queue full more often, so wakes are deferred behind it)
                 if await raw(e, PR(p, "ERROR")) & ERR["READY_FULL"]:
@@ -964,7 +1085,8 @@ async def test_dense_random(dut):
                     await raw(e, PR(p, "ERROR"), True, ERR["READY_FULL"])
         elif r < 0.33:
             v = rnd.randrange(V)
-            if len(blocked_out[v]) < PARAMS.blocked_depth:
+            if (held_total() < PARAMS.pool if POOL else
+                    len(blocked_out[v]) < PARAMS.blocked_depth):
                 w = new_task(prio_v[v])
                 blocked_out[v].append(w)
                 blocks[v] += 1
@@ -991,7 +1113,8 @@ async def test_dense_random(dut):
         elif r < 0.82:
             c = rnd.randrange(CH)
             s = p * CH + c
-            if handler_out[s] is None and outstanding(p) < PARAMS.ready_depth:
+            if handler_out[s] is None and (held_total() < PARAMS.pool if POOL else
+                                           outstanding(p) < PARAMS.ready_depth):
                 w = new_task(rnd.randrange(PARAMS.priorities))
                 handler_out[s] = w
                 handler_of[w] = s

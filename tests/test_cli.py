@@ -57,13 +57,15 @@ def lint(path):
     assert r.returncode == 0, r.stderr[-3000:]
 
 
-@pytest.mark.parametrize("width", [32, 64])
-def test_generate_controller_verilog_lints(tmp_path, width):
+@pytest.mark.parametrize("width,queue", [(32, "pool"), (64, "pool"), (32, "systolic")])
+def test_generate_controller_verilog_lints(tmp_path, width, queue):
     out = tmp_path / "atsintc.v"
-    assert main(["generate", "verilog", "--processes", "2", "--depth", "4", "--vectors", "3",
-                 "--channels", "2", "--data-width", str(width), "-o", str(out)]) == 0
+    assert main(["generate", "verilog", "--processes", "2", "--queue", queue, "--pool", "64",
+                 "--depth", "4", "--vectors", "3", "--channels", "2",
+                 "--data-width", str(width), "-o", str(out)]) == 0
     text = out.read_text()
-    assert "processes=2 priorities=8 ready_depth=4 vectors=3" in text
+    assert (f"processes=2 priorities=8 queue={queue} pool=64 ready_depth=4 vectors=3"
+            in text)
     assert "module atsintc(" in text
     for port in ("clk", "rst", "wb_cyc", "wb_stb", "wb_we", "wb_adr", "wb_sel", "wb_dat_w",
                  "wb_dat_r", "wb_ack", "irq_in", "irq_out"):

@@ -13,15 +13,23 @@ from atsintc.controller import ATSIntc
 from atsintc.export import controller_verilog
 from atsintc.regmap import Params
 
-# (id, parameters, random bus accesses)
+# (id, parameters, random bus accesses): both queue backends; the pool's sizes are small
+# enough that the random tests use it up
 CONFIGS = [
-    ("small", Params(processes=3, ready_depth=6, vectors=4, blocked_depth=3, channels=2,
-                     ipc_depth=2), 50_000),
-    ("rv64", Params(processes=2, priorities=4, ready_depth=8, vectors=8, blocked_depth=4,
-                    channels=3, ipc_depth=3, xlen=64), 50_000),
-    ("minimal", Params(processes=1, priorities=1, ready_depth=1, vectors=1, blocked_depth=1,
-                       channels=1, ipc_depth=1), 20_000),
+    ("small", Params(processes=3, vectors=4, channels=2, ipc_depth=2, pool=8), 50_000),
+    ("rv64", Params(processes=2, priorities=4, vectors=8, channels=3, ipc_depth=3, xlen=64,
+                    pool=12), 50_000),
+    ("minimal", Params(processes=1, priorities=1, vectors=1, channels=1, ipc_depth=1,
+                       pool=2), 20_000),
     ("default", Params(), 10_000),
+    ("small-systolic", Params(processes=3, ready_depth=6, vectors=4, blocked_depth=3,
+                              channels=2, ipc_depth=2, queue="systolic"), 50_000),
+    ("rv64-systolic", Params(processes=2, priorities=4, ready_depth=8, vectors=8,
+                             blocked_depth=4, channels=3, ipc_depth=3, xlen=64,
+                             queue="systolic"), 50_000),
+    ("minimal-systolic", Params(processes=1, priorities=1, ready_depth=1, vectors=1,
+                                blocked_depth=1, channels=1, ipc_depth=1, queue="systolic"),
+     20_000),
 ]
 
 
@@ -54,6 +62,8 @@ def test_controller(name, params, ops):
     (dict(channels=17), ValueError, "channels must be between 1 and 16"),
     (dict(ipc_depth=0), ValueError, "ipc_depth must be between 1 and 255"),
     (dict(xlen=48), ValueError, "must be 32 or 64"),
+    (dict(pool=1), ValueError, "pool must be between 2 and 32768"),
+    (dict(queue="fifo"), ValueError, "queue must be one of pool, systolic"),
     (dict(vectors="16"), TypeError, "vectors must be an integer"),
 ])
 def test_bad_parameters(kwargs, exc, msg):

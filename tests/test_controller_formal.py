@@ -37,10 +37,12 @@ from atsintc.controller import ATSIntc
 from atsintc.regmap import Params, RegisterMap
 
 PARAMS = Params(processes=2, priorities=2, ready_depth=1, vectors=2, blocked_depth=2,
-                channels=1, ipc_depth=1)
+                channels=1, ipc_depth=1, queue="systolic")
+# the task pool backend: 3 entries shared by every ready and blocked queue
+PARAMS_POOL = Params(processes=2, priorities=2, vectors=2, channels=1, ipc_depth=1, pool=3)
 # the slow test's configuration: two entries per ready queue
 PARAMS_RD2 = Params(processes=2, priorities=2, ready_depth=2, vectors=2, blocked_depth=2,
-                    channels=1, ipc_depth=1)
+                    channels=1, ipc_depth=1, queue="systolic")
 CNT = 8                                         # width of the harness's counters
 
 
@@ -103,16 +105,16 @@ class ControllerFormal(Elaboratable):
             check(events[v] == (wakes[v] + pr.pending[v] + pr.raise_r[v])[:CNT])
             check(pr.pending[v] < (1 << CNT) - 4)   # no wrap-around of the counters
             # a pending event goes to a BLOCK only when nobody waits on the vector
-            check(~pr.consume_r[v] | (pr.blocked.counts[v] == 0))
+            check(~pr.consume_r[v] | (pr.blocked.count[v] == 0))
 
         # -- oldest waiter first: follow one symbolic parked task --------------------------
         tv = AnyConst(range(V))
         arm = AnySeq(1)
         tracking = Signal()
-        ahead = Signal(range(p.blocked_depth + 1))
+        ahead = Signal(range(len(pr.blocked.count[0]) + 1))
         word = Signal(p.xlen)
         pop = pr.fire_v & pr.w2_oh.bit_select(tv, 1)
-        count = Array(pr.blocked.counts)[tv]
+        count = pr.blocked.count[tv]
         behind = Signal()                            # it had a task ahead of it
         with m.If(~tracking & arm & pr.bpush_r & (pr.bpush_v_r == tv)):
             m.d.sync += [tracking.eq(1), word.eq(pr.push_word_r),
@@ -122,7 +124,7 @@ class ControllerFormal(Elaboratable):
             check(~pr.consume_r.bit_select(tv, 1))   # nobody takes an event past it
             with m.If(pop):
                 with m.If(ahead == 0):
-                    check(Array(pr.blocked.heads)[tv] == word)   # it is the one woken
+                    check(pr.blocked.head_word == word)   # it is the one woken
                     m.d.sync += tracking.eq(0)
                 with m.Else():
                     m.d.sync += ahead.eq(ahead - 1)
@@ -143,14 +145,25 @@ class ControllerFormal(Elaboratable):
         def popcount(x):
             return sum(x[i] for i in range(len(x)))
 
-        inside = (sum(q.count for q in pr.pqs) + popcount(pr.enq_r) +
-                  sum(pr.blocked.counts) + pr.bpush_r +
+        inside = (sum(pr.ready.count[i] for i in range(P)) + popcount(pr.enq_r) +
+                  sum(pr.blocked.count[v] for v in range(V)) + pr.bpush_r +
                   popcount(pr.handler_v & ~pr.hclr_oh) + pr.hset_r)
         check((tasks_in - tasks_out)[:CNT] == inside[:CNT])
-        for q in pr.pqs:
-            check(~q.overflow)
-            check(~(q.enq.valid & ~q.enq.ready))     # never pushed when full
-        for fifo in (pr.blocked, pr.mailbox):
+        # USAGE: the tasks held (ready, in flight, blocked), not the handlers in slots
+        check(sum(pr.usage) == inside - popcount(pr.handler_v & ~pr.hclr_oh) - pr.hset_r)
+        if p.queue == "pool":
+            # USAGE is what each process holds, never above QUOTA... unless lowered;
+            # the pools are never pushed when empty nor popped when empty
+            for pool in (pr.ready.pool, pr.blocked.pool):
+                check(~(pool.push & (pool.free == 0)))
+                check(~(pool.pop & ~pool.nonempty.bit_select(pool.pop_list, 1)))
+            check(sum(pr.usage) <= p.pool)
+        else:
+            for q in pr.ready.pqs:
+                check(~q.overflow)
+                check(~(q.enq.valid & ~q.enq.ready))     # never pushed when full
+        fifos = [pr.mailbox] + ([] if p.queue == "pool" else [pr.blocked.fifos])
+        for fifo in fifos:
             check(~(fifo.push & fifo.full.bit_select(fifo.push_idx, 1) &
                     ~(fifo.pop & (fifo.pop_idx == fifo.push_idx))))
             check(~(fifo.pop & ~fifo.nonempty.bit_select(fifo.pop_idx, 1)))
@@ -160,12 +173,11 @@ class ControllerFormal(Elaboratable):
             covers = [
                 # an edge and a raise counted in the same cycle on a vector with waiters
                 Cover((pr.raise_r & dut.irq_in & ~line_q & ~level &
-                       Cat(c != 0 for c in pr.blocked.counts)).any()),
+                       Cat(pr.blocked.count[v] != 0 for v in range(V))).any()),
                 # the symbolic task woken after another task of its vector
                 Cover(tracking & pop & (ahead == 0) & behind),
                 # a DEQUEUE/DEQUEUE_WAIT of a non-empty queue withdrawn in its ack cycle
-                Cover(~pr.live & Cat(pr.deq_r[i] & q.deq.valid
-                                     for i, q in enumerate(pr.pqs)).any()),
+                Cover(~pr.live & pr.deq_r.any() & pr.ready.head_valid),
             ]
             self.cover_count = len(covers)
             m.d.comb += covers
@@ -189,6 +201,14 @@ def test_controller_properties_bmc():
     assert rc == 0 and "DONE (PASS" in out, out[-3000:]
 
 
+def test_controller_properties_bmc_pool():
+    """The same properties with the task pool backend (3 entries shared by every queue:
+    the pool runs out), plus: USAGE within the pool, no push into a full pool, no pop
+    of an empty list."""
+    rc, out = run_sby("controller-bmc-pool", "bmc", DEPTH, params=PARAMS_POOL, data_bits=9)
+    assert rc == 0 and "DONE (PASS" in out, out[-3000:]
+
+
 @pytest.mark.slow
 def test_controller_properties_bmc_deeper():
     """The same with two entries per ready queue, one cycle deeper."""
@@ -196,12 +216,14 @@ def test_controller_properties_bmc_deeper():
     assert rc == 0 and "DONE (PASS" in out, out[-3000:]
 
 
-def test_controller_properties_are_not_vacuous():
+@pytest.mark.parametrize("params", [PARAMS, PARAMS_POOL], ids=["systolic", "pool"])
+def test_controller_properties_are_not_vacuous(params):
     """The situations the properties are about are reachable: two events in one cycle on
     a vector with waiters, the followed task woken behind another, a dequeue withdrawn
     in its ack cycle."""
-    top = ControllerFormal(data_bits=9, covers=True)
-    rc, out = toolchain.run_sby("controller-cover", top, mode="cover", depth=DEPTH)
+    top = ControllerFormal(params, data_bits=9, covers=True)
+    rc, out = toolchain.run_sby(f"controller-cover-{params.queue}", top, mode="cover",
+                                depth=DEPTH)
     assert rc == 0 and "DONE (PASS" in out, out[-3000:]
     assert out.count("reached cover statement") == top.cover_count, out[-3000:]
 

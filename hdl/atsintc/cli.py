@@ -49,9 +49,15 @@ def _controller_args(p):
 
     arg("--processes", "processes", "process slots; slot 0 is the kernel")
     arg("--priorities", "priorities", "priority levels, 0 is the highest")
-    arg("--depth", "ready_depth", "ready-queue depth per process")
+    p.add_argument("--queue", choices=Params.QUEUES, default=d.queue,
+                   help="ready/blocked queue storage: one block-RAM task pool shared by "
+                        "every queue, or a systolic priority queue per process and a FIFO "
+                        f"per vector of fixed depths (default {d.queue})")
+    arg("--pool", "pool", "task-pool entries (--queue pool)")
+    arg("--depth", "ready_depth", "ready-queue depth per process (--queue systolic)")
     arg("--vectors", "vectors", "interrupt vectors")
-    arg("--blocked-depth", "blocked_depth", "blocked-queue depth per vector")
+    arg("--blocked-depth", "blocked_depth", "blocked-queue depth per vector "
+        "(--queue systolic)")
     arg("--channels", "channels", "IPC channels per process")
     arg("--ipc-depth", "ipc_depth", "pending messages per channel")
     p.add_argument("--data-width", type=int, choices=[32, 64], default=d.xlen,
@@ -88,7 +94,8 @@ def _params(args):
     return Params(processes=args.processes, priorities=args.priorities,
                   ready_depth=args.depth, vectors=args.vectors,
                   blocked_depth=args.blocked_depth, channels=args.channels,
-                  ipc_depth=args.ipc_depth, xlen=args.data_width)
+                  ipc_depth=args.ipc_depth, xlen=args.data_width, queue=args.queue,
+                  pool=args.pool)
 
 
 def _write(path, text):

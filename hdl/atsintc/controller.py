@@ -81,7 +81,7 @@ from amaranth.lib.wiring import In, Out
 
 from . import wishbone
 from .fifobank import FifoBank
-from .pqueue import PriorityQueue
+from .queues import BlockedQueues, ReadyQueues
 from .regmap import ERRORS, PRIO_SHIFT, STRIDE, Params, RegisterMap
 
 __all__ = ["ATSIntc"]
@@ -135,12 +135,9 @@ class ATSIntc(wiring.Component):
         bus = self.bus
 
         # ---- storage --------------------------------------------------------------
-        pqs = []
-        for i in range(P):
-            q = PriorityQueue(depth=D, priorities=p.priorities, width=X)
-            m.submodules[f"ready{i}"] = q
-            pqs.append(q)
-        m.submodules.blocked = blocked = FifoBank(V, p.blocked_depth, X, name="blocked")
+        pool = p.queue == "pool"
+        m.submodules.ready = ready = ReadyQueues(p)
+        m.submodules.blocked = blocked = BlockedQueues(p)
         m.submodules.mailbox = mailbox = FifoBank(P * CH, p.ipc_depth, X, name="mailbox")
 
         pending = [Signal(PENDING_BITS, name=f"pending{v}") for v in range(V)]
@@ -177,11 +174,29 @@ class ATSIntc(wiring.Component):
 
         # occupancy of each ready queue: its entries plus an enqueue registered for it;
         # "room" is a compare of registers (the queue's count and full flag, enq_r)
-        occ = [Signal(range(D + 1), name=f"occupancy{i}") for i in range(P)]
+        # (the pool backend's ready queues are never full: admission is by QUOTA and
+        # the pool's size, below)
+        qcap = p.pool if pool else D
+        occ = [Signal(range(qcap + 1), name=f"occupancy{i}") for i in range(P)]
         room = Signal(P)
-        for i, q in enumerate(pqs):
-            m.d.comb += [occ[i].eq(q.count + enq_r[i]),
-                         room[i].eq(~q.full & ~(enq_r[i] & (q.count == D - 1)))]
+        for i in range(P):
+            cnt = ready.count[i]
+            m.d.comb += occ[i].eq(cnt + enq_r[i])
+            if pool:
+                m.d.comb += room[i].eq(1)
+            else:
+                m.d.comb += room[i].eq(~ready.full[i] & ~(enq_r[i] & (cnt == D - 1)))
+
+        # entries held per process (USAGE) and in the pool; admission of a new task
+        quota = [Signal(16, name=f"quota{i}", init=0xFFFF) for i in range(P)]
+        usage = [Signal(16, name=f"usage{i}") for i in range(P)]
+        used = Signal(range(p.pool + 1))        # pool backend: tasks held in all
+        quota_ok = Signal(P)
+        pool_ok = Signal()
+        m.d.comb += [quota_ok.eq(Cat(u < q for u, q in zip(usage, quota))),
+                     pool_ok.eq((used < p.pool) if pool else 1)]
+        hroom = Signal(P)                       # a new task may enter ready queue p
+        m.d.comb += hroom.eq(room & quota_ok & Mux(pool_ok, (1 << P) - 1, 0))
 
         # ---- address decode (generated from the register map) ----------------------
         lsb = (self.word_bytes - 1).bit_length()
@@ -267,7 +282,8 @@ class ATSIntc(wiring.Component):
         def chan(pr, c):
             return Cat(c[:cbits], pr) if pow2 else pr * CH + c
 
-        room_pr = room.bit_select(proc, 1)
+        room_pr = hroom.bit_select(proc, 1)        # room for a new ready task
+        entry_ok = quota_ok.bit_select(proc, 1) & pool_ok   # an entry for a new task
         ok_w = Signal()
         m.d.comb += ok_w.eq(task_ok(wdata))
         bus_enq = []                    # (condition, one-hot queue, word)
@@ -282,7 +298,7 @@ class ATSIntc(wiring.Component):
         # DEQUEUE / DEQUEUE_WAIT: a task is there in t + 1 if there is one now or one is
         # being enqueued now (nothing else dequeues meanwhile)
         avail = Signal(P)
-        m.d.comb += avail.eq(Cat(~q.empty | enq_r[i] for i, q in enumerate(pqs)))
+        m.d.comb += avail.eq(~ready.empty | enq_r)
         deq_now = Signal()
         start_wait = Signal()
         c_wait = rd & H("DEQUEUE_WAIT")
@@ -308,7 +324,7 @@ class ATSIntc(wiring.Component):
         own = Signal()
         m.d.comb += own.eq(Array(owner)[blk_v] == proc)
         pend_v = pnz.bit_select(blk_v, 1)
-        bfull = blocked.full
+        bfull = blocked.full                 # 0 with the pool backend
         error("PERMISSION", c & ~own)
         error("INVALID", c & own & ~ok_w)
         c_blk = c & own & ok_w
@@ -318,11 +334,10 @@ class ATSIntc(wiring.Component):
         consume = Signal()
         park = Signal()
         no_waiter = ~blocked.nonempty.bit_select(blk_v, 1)
-        m.d.comb += [consume.eq(c_blk & pend_v & no_waiter & room_pr),
-                     park.eq(c_blk & ~(pend_v & no_waiter & room_pr) &
-                             ~bfull.bit_select(blk_v, 1))]
-        error("BLOCKED_FULL", c_blk & ~(pend_v & no_waiter & room_pr) &
-              bfull.bit_select(blk_v, 1))
+        to_ready = pend_v & no_waiter & room_pr
+        m.d.comb += [consume.eq(c_blk & to_ready),
+                     park.eq(c_blk & ~to_ready & ~bfull.bit_select(blk_v, 1) & entry_ok)]
+        error("BLOCKED_FULL", c_blk & ~to_ready & (bfull.bit_select(blk_v, 1) | ~entry_ok))
         bus_enq.append((consume, proc_oh, wdata))
 
         # HANDLER
@@ -351,7 +366,7 @@ class ATSIntc(wiring.Component):
         c = wr & H("SEND")
         capok = Array(cap)[proc].bit_select(sq, 1)
         hv = handler_v.bit_select(slot, 1)
-        sroom = room.bit_select(sq, 1)
+        sroom = hroom.bit_select(sq, 1)
         msg_ok = wdata != 0                  # 0 is what RECV returns for "none"
         error("PERMISSION", c & ~capok)
         error("INVALID", c & capok & ~msg_ok)
@@ -373,8 +388,8 @@ class ATSIntc(wiring.Component):
         read(H("ERROR", K), err[0])
         read(H("READY_INFO", K), Array(
             Cat(occ[i], Const(0, 16 - len(occ[i])),
-                Mux(q.deq.valid, q.deq.payload.prio, 0), Const(0, 8 - len(q.deq.payload.prio)),
-                Const(0, 7), occ[i] != 0) for i, q in enumerate(pqs))[I("READY_INFO", K)])
+                Mux(ready.empty[i], 0, ready.best[i]), Const(0, 8 - p.prio_bits),
+                Const(0, 7), occ[i] != 0) for i in range(P))[I("READY_INFO", K)])
         cv = I("VEC_CFG", K)
         c = wr & H("VEC_CFG", K)
         error("INVALID", c & (wdata[:8] >= P))
@@ -383,8 +398,8 @@ class ATSIntc(wiring.Component):
         read(H("VEC_CFG", K), Cat(Array(owner)[cv], Const(0, 8 - len(owner[0])),
                                   level.bit_select(cv, 1)))
         sv = I("VEC_STATUS", K)
-        read(H("VEC_STATUS", K), Cat(Array(pending)[sv], blocked.count(sv),
-                                     Const(0, 15 - len(blocked.counts[0])),
+        read(H("VEC_STATUS", K), Cat(Array(pending)[sv], blocked.count[sv],
+                                     Const(0, 15 - len(blocked.count[0])),
                                      self.irq_in.bit_select(sv, 1)))
         raise_v = Signal(V)
         m.d.comb += raise_v.eq(Mux(wr & H("VEC_RAISE", K), onehot(I("VEC_RAISE", K), V), 0))
@@ -392,6 +407,16 @@ class ATSIntc(wiring.Component):
         with m.If(wr & H("CAP", K)):
             m.d.sync += Array(cap)[cc].eq(wdata[:P])
         read(H("CAP", K), Array(cap)[cc])
+        qi = I("QUOTA", K)
+        with m.If(wr & H("QUOTA", K)):
+            m.d.sync += Array(quota)[qi].eq(wdata[:16])
+        read(H("QUOTA", K), Array(quota)[qi])
+        read(H("USAGE", K), Array(usage)[I("USAGE", K)])
+        read(H("CONFIG2", K), self.map.lookup(K, "CONFIG2").reset_value(p))
+        # a VEC_CFG that changes the owner moves the vector's blocked tasks' count
+        vcfg = Signal()
+        m.d.comb += vcfg.eq(c & (wdata[:8] < P) & (wdata[:8] != Array(owner)[cv]))
+        vcfg_old, vcfg_cnt = Array(owner)[cv], blocked.count[cv]
 
         error("UNMAPPED", req & ~_any(mapped))
         error("INVALID", wr_part & _any(writable))
@@ -451,10 +476,13 @@ class ATSIntc(wiring.Component):
             mailbox.push.eq(mpush_r), mailbox.push_idx.eq(mpush_ch_r),
             mailbox.push_data.eq(push_word_r),
             blocked.push.eq(bpush_r), blocked.push_idx.eq(bpush_v_r),
-            blocked.push_data.eq(push_word_r),
+            blocked.push_word.eq(push_word_r),
+            # the ready queue peeked by the access decided now (or the DEQUEUE_WAIT
+            # ending now) is the one its execute cycle pops
+            ready.peek.eq(Mux(wait_state, wait_p, proc)),
+            ready.deq.eq(deq_r.any() & live),
             # one of these is selected (one-hot registers), the others are 0
-            bus.dat_r.eq(_onehot_mux(Cat(deq_r[i] & q.deq.valid for i, q in enumerate(pqs)),
-                                     [q.deq.payload.data for q in pqs], X) |
+            bus.dat_r.eq(Mux(deq_r.any() & ready.head_valid, ready.head_word, 0) |
                          _onehot_mux(recv_oh_r, mailbox.heads, X) | rdata_r),
         ]
 
@@ -485,6 +513,7 @@ class ATSIntc(wiring.Component):
         w2_oh = Signal(N)
         w2_v = Signal(range(max(2, V)))
         w2_poh = Signal(P)                  # owner at selection (one-hot)
+        w2_isv = Signal()                   # the selected source is a vector
         # stage 2 (move): a selected vector's blocked task is still there (only this
         # stage pops, and stage 1 never selects the source in stage 2); re-check the
         # pending event (or the handler and a message not being received) and the room
@@ -493,10 +522,9 @@ class ATSIntc(wiring.Component):
         m.d.comb += still.eq(Cat(pnz_eff, hwait & ~recv_oh_r))
         fire = Signal()
         m.d.comb += fire.eq(w2_valid & ~wr_req & (still & w2_oh).any() &
-                            (room & w2_poh).any())
+                            (Mux(w2_isv, room, hroom) & w2_poh).any())
         fire_v = Signal()
         fire_h = Signal(S)
-        w2_isv = Signal()                   # the selected source is a vector
         m.d.comb += [fire_v.eq(fire & w2_isv),
                      fire_h.eq(Mux(fire, w2_oh[V:], 0))]
         m.d.comb += [blocked.pop.eq(fire_v), blocked.pop_idx.eq(w2_v)]
@@ -505,7 +533,7 @@ class ATSIntc(wiring.Component):
         # a cycle with a bus write, which may change the owners, and stage 2 holds then
         # (room in the owner's queue as of the cycle before: stage 2 re-checks it)
         room_q = Signal(P)
-        m.d.sync += room_q.eq(room)
+        m.d.sync += room_q.eq(hroom)
         room_v = Signal(V)
         m.d.sync += room_v.eq(Cat(room.bit_select(owner[v], 1) for v in range(V)))
         slot_owner = [Const(1 << (s // CH), P) for s in range(S)]
@@ -515,19 +543,40 @@ class ATSIntc(wiring.Component):
                             ~Mux(w2_valid, w2_oh, 0))
         first = Signal(N)
         m.d.comb += first.eq(_lowest_one(cand))
+        first_v = Signal(range(max(2, V)))
+        m.d.comb += first_v.eq(_onehot_mux(first[:V], range(V), len(w2_v)))
+        # the blocked queue's head is read in the select cycle (held: w2_v)
+        m.d.comb += blocked.peek.eq(Mux(wr_req, w2_v, first_v))
         with m.If(~wr_req):
             m.d.sync += [w2_valid.eq(cand.any()), w2_oh.eq(first), w2_isv.eq(first[:V].any()),
-                         w2_v.eq(_onehot_mux(first[:V], range(V), len(w2_v))),
+                         w2_v.eq(first_v),
                          w2_poh.eq(_onehot_mux(first, [onehot(o, P) for o in owner] +
                                                slot_owner, P))]
 
         # enqueue register: a bus enqueue or a wake (never both: a wake needs ~wr_req)
         bus_enq_oh = Signal(P)
         m.d.comb += bus_enq_oh.eq(_any_or([(cnd, oh) for cnd, oh, _ in bus_enq], P))
+        # USAGE: +1 for a task accepted by the bus (ready or parked) or a handler woken
+        # by the wake engine, -1 for a task dequeued; a woken blocked task stays counted
+        inc = Signal(P)
+        dec = Signal(P)
+        m.d.comb += [inc.eq(bus_enq_oh | Mux(park, proc_oh, 0) |
+                            Mux(fire & ~w2_isv, w2_poh, 0)),
+                     dec.eq(Mux(deq_r.any() & live & ready.head_valid, deq_r, 0))]
+        for i in range(P):
+            move_in = Mux(vcfg & (wdata[:8] == i), vcfg_cnt, 0)
+            move_out = Mux(vcfg & (vcfg_old == i), vcfg_cnt, 0)
+            m.d.sync += usage[i].eq(usage[i] + inc[i] - dec[i] + move_in - move_out)
+        if pool:
+            m.d.sync += used.eq(used + inc.any() - dec.any())
+        # a VEC_CFG write drops the wake engine's selection (made with the old owner)
+        with m.If(wr & H("VEC_CFG", K)):
+            m.d.sync += w2_valid.eq(0)
         m.d.sync += [
             enq_r.eq(bus_enq_oh | Mux(fire, w2_poh, 0)),
             enq_word_r.eq(Mux(wr_req, Mux(H("SEND"), send_word, wdata),
-                              _onehot_mux(w2_oh, blocked.heads + handler, X))),
+                              Mux(w2_isv, blocked.head_word,
+                                  _onehot_mux(w2_oh[V:], handler, X)))),
         ]
 
         # every event of every source counts, also when several meet in one cycle
@@ -562,18 +611,12 @@ class ATSIntc(wiring.Component):
                 setb = setb | Mux(overflow, po, 0)
             m.d.sync += err[w].eq((err[w] & ~clear) | setb)
 
-        # ---- ready-queue ports (registers only) -----------------------------------------
-        for i, q in enumerate(pqs):
-            m.d.comb += [
-                q.enq.valid.eq(enq_r[i]),
-                q.enq.payload.data.eq(enq_word_r),
-                q.enq.payload.prio.eq(task_prio(enq_word_r)),
-                q.deq.ready.eq(deq_r[i] & live),
-            ]
+        m.d.comb += [ready.enq.eq(enq_r), ready.enq_word.eq(enq_word_r)]
 
         # white-box view for the formal proof (tests/test_controller_formal.py)
         self._probe = SimpleNamespace(
-            req=req, wr=wr, live=live, pending=pending, pqs=pqs, blocked=blocked,
+            req=req, wr=wr, live=live, pending=pending, ready=ready, blocked=blocked,
+            usage=usage,
             mailbox=mailbox, enq_r=enq_r, deq_r=deq_r, consume_r=consume_r, fire_v=fire_v,
             w2_oh=w2_oh, bpush_r=bpush_r, bpush_v_r=bpush_v_r, push_word_r=push_word_r,
             hset_r=hset_r, hclr_oh=hclr_oh, handler_v=handler_v, raise_r=raise_r,
@@ -582,9 +625,9 @@ class ATSIntc(wiring.Component):
             task_in=_any([cond for cond, _, _ in bus_enq[:3]] + [park, hset]))
 
         # ---- CPU notification --------------------------------------------------------------
-        for i, q in enumerate(pqs):
-            nonempty = irq_en[i][0] & ~q.empty
-            preempt = irq_en[i][1] & q.deq.valid & (q.deq.payload.prio < cur_prio[i])
+        for i in range(P):
+            nonempty = irq_en[i][0] & ~ready.empty[i]
+            preempt = irq_en[i][1] & ~ready.empty[i] & (ready.best[i] < cur_prio[i])
             m.d.sync += self.irq_out[i].eq(nonempty | preempt)
         return m
 

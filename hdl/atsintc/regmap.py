@@ -37,8 +37,11 @@ PRIO_SHIFT = 1
 
 # Sticky error bits, shared by every window's ERROR register.
 ERRORS = [
-    ("READY_FULL", "an enqueue was refused because the ready queue was full"),
-    ("BLOCKED_FULL", "a block was refused because the vector's blocked queue was full"),
+    ("READY_FULL", "an enqueue was refused: the ready queue was full (systolic backend), "
+                   "or the process's QUOTA was reached or the task pool was empty"),
+    ("BLOCKED_FULL", "a block was refused: the vector's blocked queue was full (systolic "
+                     "backend), or the process's QUOTA was reached or the task pool was "
+                     "empty"),
     ("IPC_FULL", "a send was refused because the channel's pending-message queue was full"),
     ("PERMISSION", "refused: vector not owned by this process, or no capability to send "
                    "to the receiver"),
@@ -101,10 +104,17 @@ KERNEL = Window("KERNEL", "Kernel-only control window at offset 0x0000.", (
         Field("CHANNELS", 24, 8, "IPC channels per process")),
         reset=lambda p: p.processes | p.priorities << 8 | p.vectors << 16 | p.channels << 24),
     Register("CONFIG1", 0x010, "R", "Build parameters: queue depths (constant).", fields=(
-        Field("READY_DEPTH", 0, 16, "ready-queue depth per process"),
-        Field("BLOCKED_DEPTH", 16, 8, "blocked-queue depth per vector"),
+        Field("READY_DEPTH", 0, 16, "ready-queue depth per process (systolic backend; 0 "
+              "with the task pool)"),
+        Field("BLOCKED_DEPTH", 16, 8, "blocked-queue depth per vector (systolic backend; "
+              "0 with the task pool)"),
         Field("IPC_DEPTH", 24, 8, "pending messages per channel")),
-        reset=lambda p: p.ready_depth | p.blocked_depth << 16 | p.ipc_depth << 24),
+        reset=lambda p: (0 if p.queue == "pool" else p.ready_depth | p.blocked_depth << 16)
+        | p.ipc_depth << 24),
+    Register("CONFIG2", 0x028, "R", "Build parameters: the task pool (constant).", fields=(
+        Field("POOL", 0, 24, "entries of the task pool shared by every ready and blocked "
+              "queue; 0 with the systolic backend (fixed depths, CONFIG1)"),),
+        reset=lambda p: p.pool if p.queue == "pool" else 0),
     Register("READY_SUMMARY", 0x018, "R",
              "Bit p is set when process slot p has at least one ready task."),
     Register("ERROR", 0x020, "RW1C", "Sticky error bits of the kernel window; write 1 to "
@@ -135,6 +145,20 @@ KERNEL = Window("KERNEL", "Kernel-only control window at offset 0x0000.", (
     Register("CAP", 0x800, "RW",
              "Send capabilities of process p: bit q set = p may send to process q "
              "(none at reset; the kernel grants them, its own included).",
+             count="processes"),
+    Register("QUOTA", 0x900, "RW",
+             "Entries process p may hold: its ready tasks plus the tasks blocked on the "
+             "vectors it owns (a task woken from a vector stays counted, now as ready; a "
+             "VEC_CFG that gives a vector to another process moves its blocked tasks' "
+             "count with it). An ENQUEUE, BLOCK or HANDLER/SEND that would make a handler "
+             "ready beyond it is refused (READY_FULL/BLOCKED_FULL) or waits (a handler, "
+             "like for a full ready queue). Messages are not counted: they wait in their "
+             "channel's mailbox of IPC_DEPTH entries, so a sender cannot use up the "
+             "receiver's quota. Lowering QUOTA below USAGE removes nothing.",
+             count="processes", fields=(Field("QUOTA", 0, 16, "limit (65535 at reset: no "
+                                                            "limit but the pool)"),),
+             reset=0xFFFF),
+    Register("USAGE", 0x980, "R", "Entries process p holds now (see QUOTA).",
              count="processes"),
 ))
 
@@ -190,12 +214,15 @@ class Params:
     channels: int = 4
     ipc_depth: int = 4
     xlen: int = 32
+    queue: str = "pool"
+    pool: int = 1024
 
     LIMITS = {
         "processes": (1, 16), "priorities": (1, 8), "ready_depth": (1, 1024),
         "vectors": (1, 64), "blocked_depth": (1, 255), "channels": (1, 16),
-        "ipc_depth": (1, 255),
+        "ipc_depth": (1, 255), "pool": (2, 32768),
     }
+    QUEUES = ("pool", "systolic")
 
     def __post_init__(self):
         for name, (lo, hi) in self.LIMITS.items():
@@ -204,6 +231,9 @@ class Params:
                 raise TypeError(f"{name} must be an integer, not {v!r}")
             if not lo <= v <= hi:
                 raise ValueError(f"{name} must be between {lo} and {hi}, not {v}")
+        if self.queue not in self.QUEUES:
+            raise ValueError(f"queue must be one of {', '.join(self.QUEUES)}, "
+                             f"not {self.queue!r}")
         if self.xlen not in (32, 64):
             raise ValueError(f"xlen (data width) must be 32 or 64, not {self.xlen!r}")
 

@@ -38,7 +38,7 @@ _ACCESS = {
 }
 
 # Parameters published as ATSINTC_<NAME> in the header and listed in the docs.
-_PARAMS = ("processes", "priorities", "vectors", "channels", "ready_depth",
+_PARAMS = ("processes", "priorities", "vectors", "channels", "pool", "ready_depth",
            "blocked_depth", "ipc_depth", "xlen")
 
 
@@ -154,6 +154,9 @@ def c_header(params=Params()):
     d.comment("Build parameters.")
     for name in _PARAMS:
         d.define(f"ATSINTC_{name.upper()}", str(getattr(params, name)))
+    d.define("ATSINTC_QUEUE_POOL", "1" if params.queue == "pool" else "0",
+             "1: ready/blocked queues in the task pool (ATSINTC_POOL entries); 0: "
+             "systolic queues of ATSINTC_READY_DEPTH / ATSINTC_BLOCKED_DEPTH")
     d.define("ATSINTC_SENDSLOTS", str(params.sendslots),
              "SEND elements: PROCESSES * CHANNELS")
     d.define("ATSINTC_WINDOW_SIZE", _c_int(WINDOW_SIZE))

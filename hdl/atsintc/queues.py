@@ -1,0 +1,193 @@
+"""The controller's ready and blocked queues, with two storage backends.
+
+* ``pool`` (default): every ready queue (one FIFO list per process and priority) and
+  every blocked queue (one FIFO list per vector) is a list of a
+  :class:`~atsintc.taskpool.TaskPool` in block RAM; capacity is shared (the controller
+  admits a new task only while ``USAGE < QUOTA`` and the pool has room, so a pool
+  never overflows). The ready lists and the blocked lists are two pools of ``pool``
+  entries each, because a wake pops a blocked task and the bus pushes or pops a ready
+  task in the same cycle; together they never hold more than ``pool`` tasks.
+* ``systolic``: one :class:`~atsintc.pqueue.PriorityQueue` of ``ready_depth`` entries per
+  process and a :class:`~atsintc.fifobank.FifoBank` of ``blocked_depth`` per vector.
+
+Both present the same ports, all acting at the clock edge ending the cycle:
+
+ReadyQueues
+    ``enq`` (one-hot process) and ``enq_word``: append the word to that process's queue
+    at the priority in the word. The caller never enqueues into a full queue (``full``).
+    ``peek`` (process, any cycle): in the next cycle ``head_word``/``head_valid`` are the
+    best task of that process after this cycle's operations. ``deq``: remove that task
+    (the process peeked in the cycle before; only if ``head_valid``).
+    ``count[i]``, ``empty``, ``full`` (always 0 for the pool), ``best[i]`` (priority of
+    the best task, valid when not empty): registers.
+
+BlockedQueues
+    ``push``/``push_idx``/``push_word``: append to vector ``push_idx``'s queue (never a
+    full one). ``peek`` (vector, any cycle): ``head_word`` in the next cycle is that
+    queue's oldest task after this cycle's operations. ``pop``/``pop_idx``: remove it
+    (the vector peeked in the cycle before; never an empty queue). ``count[v]``,
+    ``nonempty``, ``full`` (always 0 for the pool): registers.
+"""
+
+from amaranth.hdl import *
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from .fifobank import FifoBank
+from .pqueue import PriorityQueue
+from .regmap import PRIO_SHIFT
+from .taskpool import TaskPool
+
+__all__ = ["ReadyQueues", "BlockedQueues"]
+
+
+def _bits(n):
+    return max(1, (n - 1).bit_length())
+
+
+def _first_set(bits):
+    """Index of the lowest set bit of ``bits`` (0 if none): a priority encoder."""
+    out = Const(0, _bits(len(bits)))
+    for i in reversed(range(len(bits))):
+        out = Mux(bits[i], i, out)
+    return out
+
+
+class ReadyQueues(wiring.Component):
+    """See the module docstring. ``params``: :class:`atsintc.regmap.Params`."""
+
+    def __init__(self, params):
+        self.params = p = params
+        P = p.processes
+        cap = p.pool if p.queue == "pool" else p.ready_depth
+        super().__init__({
+            "enq": In(P),
+            "enq_word": In(p.xlen),
+            "peek": In(_bits(P)),
+            "deq": In(1),
+            "head_word": Out(p.xlen),
+            "head_valid": Out(1),
+            "count": Out(data.ArrayLayout(range(cap + 1), P)),
+            "empty": Out(P),
+            "full": Out(P),
+            "best": Out(data.ArrayLayout(p.prio_bits, P)),
+        })
+        # the storage (built here so that the formal harness can look inside)
+        if p.queue == "pool":
+            self.pool = TaskPool(size=p.pool, lists=P << p.prio_bits, width=p.xlen)
+        else:
+            self.pqs = [PriorityQueue(depth=p.ready_depth, priorities=p.priorities,
+                                      width=p.xlen) for _ in range(P)]
+
+    def _prio(self, word):
+        return word[PRIO_SHIFT:PRIO_SHIFT + self.params.prio_bits]
+
+    def elaborate(self, platform):
+        return (self._pool if self.params.queue == "pool" else self._systolic)()
+
+    def _systolic(self):
+        m = Module()
+        p = self.params
+        peek_r = Signal.like(self.peek)
+        m.d.sync += peek_r.eq(self.peek)
+        heads, valids = [], []
+        for i, q in enumerate(self.pqs):
+            m.submodules[f"ready{i}"] = q
+            m.d.comb += [
+                q.enq.valid.eq(self.enq[i]),
+                q.enq.payload.data.eq(self.enq_word),
+                q.enq.payload.prio.eq(self._prio(self.enq_word)),
+                q.deq.ready.eq(self.deq & (peek_r == i)),
+                self.count[i].eq(q.count), self.empty[i].eq(q.empty),
+                self.full[i].eq(q.full), self.best[i].eq(q.deq.payload.prio),
+            ]
+            heads.append(q.deq.payload.data)
+            valids.append(q.deq.valid)
+        m.d.comb += [self.head_word.eq(Array(heads)[peek_r]),
+                     self.head_valid.eq(Array(valids)[peek_r])]
+        return m
+
+    def _pool(self):
+        m = Module()
+        p = self.params
+        P, B = p.processes, p.prio_bits
+        R = 1 << B                              # lists per process (list = Cat(prio, proc))
+        m.submodules.pool = pool = self.pool
+        enq_proc = Signal(_bits(P))
+        for i in range(P):
+            with m.If(self.enq[i]):
+                m.d.comb += enq_proc.eq(i)
+        enq_list = Cat(self._prio(self.enq_word), enq_proc)
+        peek_r = Signal.like(self.peek)
+        list_r = Signal(len(pool.peek))
+        m.d.sync += [peek_r.eq(self.peek), list_r.eq(pool.peek)]
+        # the peeked process's best list after this cycle's enqueue (a DEQUEUE decided
+        # now returns what the enqueue registered before it adds)
+        ne = Signal(P * R)
+        m.d.comb += ne.eq(pool.nonempty | Mux(self.enq.any(), 1 << enq_list, 0))
+        ne_p = ne.word_select(self.peek, R)
+        m.d.comb += [
+            pool.push.eq(self.enq.any()), pool.push_list.eq(enq_list),
+            pool.word.eq(self.enq_word),
+            pool.peek.eq(Cat(_first_set(ne_p), self.peek)),
+            pool.pop.eq(self.deq & self.head_valid), pool.pop_list.eq(list_r),
+            self.head_word.eq(pool.peek_word), self.head_valid.eq(pool.peek_valid),
+        ]
+        for i in range(P):
+            cnt = Signal(range(p.pool + 1), name=f"count{i}")
+            popped = self.deq & self.head_valid & (peek_r == i)
+            m.d.sync += cnt.eq(cnt + self.enq[i] - popped)
+            ne_i = pool.nonempty.word_select(i, R)
+            m.d.comb += [self.count[i].eq(cnt), self.empty[i].eq(~ne_i.any()),
+                         self.best[i].eq(_first_set(ne_i))]
+        return m
+
+
+class BlockedQueues(wiring.Component):
+    """See the module docstring. ``params``: :class:`atsintc.regmap.Params`."""
+
+    def __init__(self, params):
+        self.params = p = params
+        V = p.vectors
+        cap = p.pool if p.queue == "pool" else p.blocked_depth
+        super().__init__({
+            "push": In(1),
+            "push_idx": In(_bits(V)),
+            "push_word": In(p.xlen),
+            "peek": In(_bits(V)),
+            "head_word": Out(p.xlen),
+            "pop": In(1),
+            "pop_idx": In(_bits(V)),
+            "count": Out(data.ArrayLayout(range(cap + 1), V)),
+            "nonempty": Out(V),
+            "full": Out(V),
+        })
+        if p.queue == "pool":
+            self.pool = TaskPool(size=p.pool, lists=V, width=p.xlen)
+        else:
+            self.fifos = FifoBank(V, p.blocked_depth, p.xlen, name="blocked")
+
+    def elaborate(self, platform):
+        m = Module()
+        p = self.params
+        V = p.vectors
+        if p.queue == "pool":
+            m.submodules.pool = q = self.pool
+            m.d.comb += [q.push.eq(self.push), q.push_list.eq(self.push_idx),
+                         q.word.eq(self.push_word), q.pop.eq(self.pop),
+                         q.pop_list.eq(self.pop_idx), q.peek.eq(self.peek),
+                         self.head_word.eq(q.peek_word), self.nonempty.eq(q.nonempty)]
+            for v in range(V):
+                m.d.comb += self.count[v].eq(q.counts[v])
+            return m
+        m.submodules.fifos = q = self.fifos
+        peek_r = Signal.like(self.peek)
+        m.d.sync += peek_r.eq(self.peek)
+        m.d.comb += [q.push.eq(self.push), q.push_idx.eq(self.push_idx),
+                     q.push_data.eq(self.push_word), q.pop.eq(self.pop),
+                     q.pop_idx.eq(self.pop_idx),
+                     self.head_word.eq(Array(q.heads)[peek_r]),
+                     self.nonempty.eq(q.nonempty), self.full.eq(q.full)]
+        for v in range(V):
+            m.d.comb += self.count[v].eq(q.counts[v])
+        return m
