@@ -73,18 +73,18 @@ __all__ = ["ICEBreakerTop", "ControllerTop", "ControllerDemo", "small_params",
 
 
 def small_params():
-    """The reduced ATS-INTC configuration of the iCEBreaker SoC (ready_depth=8,
-    blocked_depth=4 make the SoC 5772 LCs: it does not fit)."""
+    """The ATS-INTC configuration of the iCEBreaker SoC: a task pool of 256 entries in
+    block RAM (with 2 processes the SoC does not fit: see the module docstring)."""
     from atsintc.regmap import Params
-    return Params(processes=1, priorities=4, ready_depth=4, vectors=2, blocked_depth=2,
-                  channels=1, ipc_depth=1, xlen=32)
+    return Params(processes=1, priorities=4, vectors=2, channels=1, ipc_depth=1, xlen=32,
+                  queue="pool", pool=256)
 
 
 def demo_params():
     """The configuration of the CPU-less demo (:class:`ControllerDemo`)."""
     from atsintc.regmap import Params
     return Params(processes=1, priorities=4, ready_depth=8, vectors=2, blocked_depth=4,
-                  channels=1, ipc_depth=1, xlen=32)
+                  channels=1, ipc_depth=1, xlen=32, queue="systolic")
 
 RAM_SIZE = 8 * 1024
 CPU_VARIANT = "VexRiscv_Min"

@@ -545,11 +545,15 @@ async def test_random(dut):
             await e.write(PR(p, "HANDLER", rnd.randrange(CH)), word)
         elif r < 0.77:
             await e.read(PR(p, "RECV", rnd.randrange(CH)))
-        elif r < 0.80:
+        elif r < 0.785:
             await e.write(K("CAP", p), rnd.getrandbits(P))
+        elif r < 0.80:
+            # small quotas (also below the usage) or none
+            await e.write(K("QUOTA", p), rnd.choice([rnd.randrange(6), 0xFFFF]))
+            await e.settle()
         elif r < 0.85:
             reg = rnd.choice(["READY_SUMMARY", "READY_INFO", "VEC_STATUS", "ERROR", "CAP",
-                              "VEC_CFG"])
+                              "VEC_CFG", "QUOTA", "USAGE", "CONFIG1", "CONFIG2"])
             rr = MAP.lookup("KERNEL", reg)
             await e.read(K(reg, rnd.randrange(rr.length(PARAMS))))
         elif r < 0.90:

@@ -12,9 +12,29 @@ ROW = dict(device="LFE5U-85F-6BG381C", processes=4, priorities=8, depth=64, vect
 def test_table_has_every_figure():
     table = fpga.format_markdown([ROW])
     line = table.splitlines()[2]
-    for text in ("4 x 8 x 64", "| 16 |", "54321", "16000 (120)", "192 TRELLIS_RAMW",
-                 "101.5", "1234.5"):
+    for text in ("| systolic | 4 x 8 | 64 ready per process, 16 blocked per vector",
+                 "| 16 |", "54321", "16000 (120)", "192 TRELLIS_RAMW", "101.5", "1234.5"):
         assert text in line
+    pool = dict(ROW, queue="pool", pool=1024, depth=None, blocked_depth=None)
+    assert "| pool | 4 x 8 | pool of 1024 |" in fpga.format_markdown([pool])
+
+
+@pytest.mark.parametrize("config,want", [
+    ((4, 1024, 16, "pool"), dict(queue="pool", pool=1024, processes=4, vectors=16)),
+    ((2, 16, 8), dict(queue="systolic", ready_depth=16, blocked_depth=16, channels=2)),
+    ((1, 8, 4, "systolic"), dict(queue="systolic", ready_depth=8, blocked_depth=8)),
+])
+def test_config_params(config, want):
+    p = fpga.config_params(config)
+    for k, v in want.items():
+        assert getattr(p, k) == v, (k, getattr(p, k))
+
+
+@pytest.mark.parametrize("value", ["1,8", "1,8,4,fifo", "a,8,4"])
+def test_config_option_checks_its_argument(value, capsys):
+    with pytest.raises(SystemExit):
+        fpga.main(["--family", "ecp5", "--config", value, "--no-docs"])
+    assert "--config takes P,N,V or P,N,V,pool|systolic" in capsys.readouterr().err
 
 
 def test_write_docs_replaces_only_the_section(tmp_path):

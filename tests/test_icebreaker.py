@@ -21,7 +21,7 @@ from boards import icebreaker as ib  # noqa: E402
 
 EXPECTED = """\
 ATS-INTC on iCEBreaker: VexRiscv_Min (RV32I), 8 KiB RAM
-id 0x41545349: processes 1, priorities 4, vectors 2, ready depth 4, blocked depth 2
+id 0x41545349: processes 1, priorities 4, vectors 2, task pool 256
 enqueued 4 tasks (prio 2 0 3 1) in @ cycles, ready count 4
   dequeue -> task 2 (prio 0)
   dequeue -> task 4 (prio 1)

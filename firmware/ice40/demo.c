@@ -1,7 +1,7 @@
 /* iCEBreaker demo (boards/icebreaker.py): VexRiscv_Min (RV32I) + 8 KiB RAM + a small
  * ATS-INTC, console on the FTDI UART.
  *
- * 1. banner and the controller's configuration (read from CONFIG0/CONFIG1);
+ * 1. banner and the controller's configuration (read from CONFIG0/CONFIG1/CONFIG2);
  * 2. ENQUEUE four tasks with priorities 2, 0, 3, 1 and DEQUEUE them: they come back
  *    best priority first (0 is the highest), then DEQUEUE reads 0 (empty);
  * 3. BLOCK one task on every vector; then
@@ -79,10 +79,16 @@ int main(void)
     console_put_uint(prios);
     console_puts(", vectors ");
     console_put_uint(vectors);
-    console_puts(", ready depth ");
-    console_put_uint(c1 & 0xFFFF);
-    console_puts(", blocked depth ");
-    console_put_uint((c1 >> 16) & 0xFF);
+    uint32_t pool = atsintc_read(K + ATSINTC_KERNEL_CONFIG2) & 0xFFFFFF;
+    if (pool) {
+        console_puts(", task pool ");
+        console_put_uint(pool);
+    } else {
+        console_puts(", ready depth ");
+        console_put_uint(c1 & 0xFFFF);
+        console_puts(", blocked depth ");
+        console_put_uint((c1 >> 16) & 0xFF);
+    }
     console_putc('\n');
     check(id == 0x41545349u, "id");
     if (vectors > MAX_VECTORS)

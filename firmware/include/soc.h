@@ -37,11 +37,13 @@
 #define SOC_DEVICE_VECTORS                   8
 
 /* ATS-INTC parameters of this SoC. */
+#define SOC_ATSINTC_QUEUE_POOL               1  /* 1: task pool of SOC_ATSINTC_POOL entries; 0: systolic queues */
 #define SOC_ATSINTC_PROCESSES                4
 #define SOC_ATSINTC_PRIORITIES               8
-#define SOC_ATSINTC_READY_DEPTH              16
+#define SOC_ATSINTC_POOL                     1024
+#define SOC_ATSINTC_READY_DEPTH              64
 #define SOC_ATSINTC_VECTORS                  8
-#define SOC_ATSINTC_BLOCKED_DEPTH            8
+#define SOC_ATSINTC_BLOCKED_DEPTH            16
 #define SOC_ATSINTC_CHANNELS                 4
 #define SOC_ATSINTC_IPC_DEPTH                4
 #define SOC_ATSINTC_XLEN                     32

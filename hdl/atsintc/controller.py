@@ -189,12 +189,14 @@ class ATSIntc(wiring.Component):
 
         # entries held per process (USAGE) and in the pool; admission of a new task
         quota = [Signal(16, name=f"quota{i}", init=0xFFFF) for i in range(P)]
-        usage = [Signal(16, name=f"usage{i}") for i in range(P)]
+        # a process holds at most the pool, or its ready queue and every blocked queue
+        most = p.pool if pool else D + V * p.blocked_depth
+        usage = [Signal(range(most + 1), name=f"usage{i}") for i in range(P)]
         used = Signal(range(p.pool + 1))        # pool backend: tasks held in all
         quota_ok = Signal(P)
         pool_ok = Signal()
         m.d.comb += [quota_ok.eq(Cat(u < q for u, q in zip(usage, quota))),
-                     pool_ok.eq((used < p.pool) if pool else 1)]
+                     pool_ok.eq(((used if P > 1 else usage[0]) < p.pool) if pool else 1)]
         hroom = Signal(P)                       # a new task may enter ready queue p
         m.d.comb += hroom.eq(room & quota_ok & Mux(pool_ok, (1 << P) - 1, 0))
 
@@ -394,7 +396,9 @@ class ATSIntc(wiring.Component):
         c = wr & H("VEC_CFG", K)
         error("INVALID", c & (wdata[:8] >= P))
         with m.If(c & (wdata[:8] < P)):
-            m.d.sync += [Array(owner)[cv].eq(wdata[:8]), level.bit_select(cv, 1).eq(wdata[8])]
+            m.d.sync += level.bit_select(cv, 1).eq(wdata[8])
+            if P > 1:                       # (with one process every owner is 0)
+                m.d.sync += Array(owner)[cv].eq(wdata[:8])
         read(H("VEC_CFG", K), Cat(Array(owner)[cv], Const(0, 8 - len(owner[0])),
                                   level.bit_select(cv, 1)))
         sv = I("VEC_STATUS", K)
@@ -415,7 +419,8 @@ class ATSIntc(wiring.Component):
         read(H("CONFIG2", K), self.map.lookup(K, "CONFIG2").reset_value(p))
         # a VEC_CFG that changes the owner moves the vector's blocked tasks' count
         vcfg = Signal()
-        m.d.comb += vcfg.eq(c & (wdata[:8] < P) & (wdata[:8] != Array(owner)[cv]))
+        if P > 1:
+            m.d.comb += vcfg.eq(c & (wdata[:8] < P) & (wdata[:8] != Array(owner)[cv]))
         vcfg_old, vcfg_cnt = Array(owner)[cv], blocked.count[cv]
 
         error("UNMAPPED", req & ~_any(mapped))
@@ -567,7 +572,7 @@ class ATSIntc(wiring.Component):
             move_in = Mux(vcfg & (wdata[:8] == i), vcfg_cnt, 0)
             move_out = Mux(vcfg & (vcfg_old == i), vcfg_cnt, 0)
             m.d.sync += usage[i].eq(usage[i] + inc[i] - dec[i] + move_in - move_out)
-        if pool:
+        if pool and P > 1:                  # (with one process it is USAGE[0])
             m.d.sync += used.eq(used + inc.any() - dec.any())
         # a VEC_CFG write drops the wake engine's selection (made with the old owner)
         with m.If(wr & H("VEC_CFG", K)):
@@ -616,7 +621,7 @@ class ATSIntc(wiring.Component):
         # white-box view for the formal proof (tests/test_controller_formal.py)
         self._probe = SimpleNamespace(
             req=req, wr=wr, live=live, pending=pending, ready=ready, blocked=blocked,
-            usage=usage,
+            usage=usage, quota=quota, inc=inc,
             mailbox=mailbox, enq_r=enq_r, deq_r=deq_r, consume_r=consume_r, fire_v=fire_v,
             w2_oh=w2_oh, bpush_r=bpush_r, bpush_v_r=bpush_v_r, push_word_r=push_word_r,
             hset_r=hset_r, hclr_oh=hclr_oh, handler_v=handler_v, raise_r=raise_r,

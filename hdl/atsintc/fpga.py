@@ -6,16 +6,17 @@ on ECP5 (:data:`PORT_STAGES`), so every path is register to register), over a fe
 returns one row per (family, configuration). :func:`format_markdown` turns the rows into
 the table of ``docs/performance.md``.
 
-A configuration is ``(processes, ready_depth, vectors)`` (or a
-:class:`atsintc.regmap.Params`); the other parameters follow from it
-(:func:`config_params`): 8 priorities, blocked depth ``min(16, ready_depth)``,
-``min(4, processes)`` IPC channels per process, IPC depth 4, XLEN 32. ``(4, 64, 16)``
-is the default :class:`~atsintc.regmap.Params`.
+A configuration is ``(processes, size, vectors, queue)`` (or a
+:class:`atsintc.regmap.Params`): ``size`` is the task pool's entries for ``queue =
+"pool"``, the ready-queue depth per process for ``"systolic"``; the other parameters
+follow from it (:func:`config_params`): 8 priorities, blocked depth ``min(16, size)``
+(systolic), ``min(4, processes)`` IPC channels per process, IPC depth 4, XLEN 32.
+``(4, 1024, 16, "pool")`` is the default :class:`~atsintc.regmap.Params`.
 
 ::
 
     python -m atsintc.fpga                       # DEFAULT_CONFIGS, both families
-    python -m atsintc.fpga --family ecp5 --config 4,64,16
+    python -m atsintc.fpga --family ecp5 --config 4,1024,16,pool --config 4,64,16,systolic
 
 The table is printed and written, with the command that made it, into
 ``docs/performance.md`` between the lines ``<!-- synth-report -->`` and
@@ -36,8 +37,9 @@ DOCS_END = "<!-- /synth-report -->"
 
 # Per family: configurations that fit the device and take minutes, not hours.
 DEFAULT_CONFIGS = {
-    "ecp5": [(1, 8, 4), (2, 16, 8), (4, 64, 16)],
-    "ice40": [(1, 4, 2), (1, 8, 4)],
+    "ecp5": [(4, 1024, 16, "pool"), (4, 4096, 16, "pool"), (1, 8, 4, "systolic"),
+             (2, 16, 8, "systolic"), (4, 64, 16, "systolic")],
+    "ice40": [(2, 256, 2, "pool"), (1, 4, 2, "systolic"), (1, 8, 4, "systolic")],
 }
 
 # nextpnr --freq per family (what it optimises towards; the achieved Fmax is reported)
@@ -50,13 +52,17 @@ PORT_STAGES = {"ecp5": 2, "ice40": 1}
 
 
 def config_params(config) -> Params:
-    """A :class:`Params` for ``(processes, ready_depth, vectors)`` (or a Params as is)."""
+    """A :class:`Params` for ``(processes, size, vectors, queue)`` (``queue`` defaults
+    to ``"systolic"``; or a Params as is)."""
     if isinstance(config, Params):
         return config
-    processes, depth, vectors = config
-    return Params(processes=processes, priorities=8, ready_depth=depth, vectors=vectors,
-                  blocked_depth=min(16, depth), channels=min(4, processes), ipc_depth=4,
-                  xlen=32)
+    processes, size, vectors, *rest = config
+    queue = rest[0] if rest else "systolic"
+    common = dict(processes=processes, priorities=8, vectors=vectors,
+                  channels=min(4, processes), ipc_depth=4, xlen=32, queue=queue)
+    if queue == "pool":
+        return Params(pool=size, **common)
+    return Params(ready_depth=size, blocked_depth=min(16, size), **common)
 
 
 # Families whose small packages cannot take every port as a pin (iCE40UP5K-SG48: 39
@@ -101,8 +107,8 @@ def _pinless(dut):
 
 
 def _name(p: Params) -> str:
-    return (f"atsintc-p{p.processes}-q{p.priorities}-d{p.ready_depth}-v{p.vectors}"
-            f"-b{p.blocked_depth}-c{p.channels}")
+    size = f"pool{p.pool}" if p.queue == "pool" else f"d{p.ready_depth}-b{p.blocked_depth}"
+    return f"atsintc-p{p.processes}-q{p.priorities}-{size}-v{p.vectors}-c{p.channels}"
 
 
 def synth_report(configs=None, families=("ecp5", "ice40"), log=print, *, seed=1,
@@ -147,8 +153,10 @@ def synth_report(configs=None, families=("ecp5", "ice40"), log=print, *, seed=1,
                      "does not fit", "ffs": None, "wrapper_ffs": None, "ram": {},
                      "fmax_mhz": None, "seconds": None}
             r["scan_chain"] = family in PINLESS
-            r.update(processes=p.processes, priorities=p.priorities, depth=p.ready_depth,
-                     vectors=p.vectors, blocked_depth=p.blocked_depth,
+            pool = p.queue == "pool"
+            r.update(processes=p.processes, priorities=p.priorities, queue=p.queue,
+                     pool=p.pool if pool else None, depth=None if pool else p.ready_depth,
+                     vectors=p.vectors, blocked_depth=None if pool else p.blocked_depth,
                      channels=p.channels, target_mhz=target)
             log(f"[fpga] {family}: {name}: {r['luts']} LUTs, {r['ffs']} FFs "
                 f"({r['wrapper_ffs']} of them port registers), RAM {r['ram']}, "
@@ -164,14 +172,19 @@ def _ram_text(ram):
 
 def format_markdown(rows) -> str:
     """A Markdown table of :func:`synth_report` rows."""
-    out = ["| Device | Processes x prio x depth | Vectors | Blocked depth | Channels "
+    out = ["| Device | Queues | Processes x prio | Tasks | Vectors | Channels "
            "| LUTs | FFs (port regs) | BRAM / LUTRAM | Fmax (MHz) | Time (s) |",
-           "|---|---|---|---|---|---|---|---|---|---|"]
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ffs = "-" if r["ffs"] is None else f"{r['ffs']} ({r['wrapper_ffs']})"
+        if r.get("queue", "systolic") == "pool":
+            tasks = f"pool of {r['pool']}"
+        else:
+            tasks = f"{r['depth']} ready per process, {r['blocked_depth']} blocked per vector"
         out.append(
-            f"| {r['device']} | {r['processes']} x {r['priorities']} x {r['depth']} "
-            f"| {r['vectors']} | {r['blocked_depth']} | {r['channels']} | {r['luts']} "
+            f"| {r['device']} | {r.get('queue', 'systolic')} "
+            f"| {r['processes']} x {r['priorities']} | {tasks} "
+            f"| {r['vectors']} | {r['channels']} | {r['luts']} "
             f"| {ffs} | {_ram_text(r['ram'])} "
             f"| {'-' if r['fmax_mhz'] is None else r['fmax_mhz']} "
             f"| {'-' if r['seconds'] is None else r['seconds']} |")
@@ -203,23 +216,24 @@ def synth_taskpool(size, lists, width=32, log=print):
     from amaranth.lib.wiring import In, Out
 
     from .synth import synthesize
-    from .taskpool import Op, TaskPool
+    from .taskpool import TaskPool
 
     class TaskPoolPins(wiring.Component):
         def __init__(self):
             self.pool = TaskPool(size=size, lists=lists, width=width)
-            lb = len(self.pool.list_a)
+            lb = len(self.pool.push_list)
             super().__init__({
-                "op": In(Op), "list_a": In(lb), "list_b": In(lb), "word": In(width),
-                "peek": In(lb), "sel": In(lb), "peek_word": Out(width),
+                "push": In(1), "push_list": In(lb), "pop": In(1), "pop_list": In(lb),
+                "word": In(width), "peek": In(lb), "sel": In(lb), "peek_word": Out(width),
                 "peek_valid": Out(1), "count": Out(len(self.pool.counts[0])),
                 "nonempty": Out(1), "free": Out(len(self.pool.free))})
 
         def elaborate(self, platform):
             m = Module()
             p = m.submodules.pool = self.pool
-            m.d.comb += [p.op.eq(self.op), p.list_a.eq(self.list_a),
-                         p.list_b.eq(self.list_b), p.word.eq(self.word),
+            m.d.comb += [p.push.eq(self.push), p.push_list.eq(self.push_list),
+                         p.pop.eq(self.pop), p.pop_list.eq(self.pop_list),
+                         p.word.eq(self.word),
                          p.peek.eq(self.peek), self.peek_word.eq(p.peek_word),
                          self.peek_valid.eq(p.peek_valid),
                          self.count.eq(p.counts[self.sel]),
@@ -238,8 +252,9 @@ def main(argv=None):
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--family", action="append", choices=["ecp5", "ice40"],
                     help="family (repeatable; default both)")
-    ap.add_argument("--config", action="append", metavar="P,D,V",
-                    help="processes,ready_depth,vectors (repeatable; default "
+    ap.add_argument("--config", action="append", metavar="P,N,V[,QUEUE]",
+                    help="processes,size,vectors[,pool|systolic]: size = pool entries "
+                         "or ready depth (systolic, the default QUEUE) (repeatable; default "
                          "DEFAULT_CONFIGS per family)")
     ap.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     ap.add_argument("--taskpool", metavar="SIZE,LISTS",
@@ -274,7 +289,16 @@ def main(argv=None):
     families = tuple(args.family or ("ecp5", "ice40"))
     configs = None
     if args.config:
-        configs = [tuple(int(x) for x in c.split(",")) for c in args.config]
+        configs = []
+        for c in args.config:
+            parts = c.split(",")
+            try:
+                if len(parts) not in (3, 4) or (len(parts) == 4 and
+                                                parts[3] not in Params.QUEUES):
+                    raise ValueError
+                configs.append(tuple(int(x) for x in parts[:3]) + tuple(parts[3:]))
+            except ValueError:
+                ap.error(f"--config takes P,N,V or P,N,V,pool|systolic, not {c!r}")
     rows = synth_report(configs, families)
     table = format_markdown(rows)
     print(table)

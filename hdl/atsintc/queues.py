@@ -74,7 +74,8 @@ class ReadyQueues(wiring.Component):
         })
         # the storage (built here so that the formal harness can look inside)
         if p.queue == "pool":
-            self.pool = TaskPool(size=p.pool, lists=P << p.prio_bits, width=p.xlen)
+            self.pool = TaskPool(size=p.pool, lists=P << p.prio_bits, width=p.xlen,
+                                 counts=False)       # counted per process instead
         else:
             self.pqs = [PriorityQueue(depth=p.ready_depth, priorities=p.priorities,
                                       width=p.xlen) for _ in range(P)]

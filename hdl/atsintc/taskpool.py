@@ -26,7 +26,8 @@ head of that list as it is after this cycle's operations, and ``peek_valid`` say
 list is not empty then. The caller's decide stage peeks the list it will pop in its
 execute stage; the word comes out of block RAM with no further logic.
 
-``counts[l]``, ``nonempty[l]`` and ``free`` are registers.
+``counts[l]`` (only with ``counts=True``, the default) and ``nonempty[l]`` are
+registers; ``free`` is derived from registers. Without counts a list's last entry is recognised by ``head == tail``.
 
 Memory ports: ``DATA`` one write port (PUSH) and one read port (peek); ``NEXT`` one
 write port (the link from the old tail of a non-empty list to a pushed entry) and one
@@ -45,9 +46,9 @@ __all__ = ["TaskPool"]
 
 class TaskPool(wiring.Component):
     """See the module docstring. ``size`` entries (>= 1), ``lists`` lists (>= 1),
-    ``width``-bit words (>= 1)."""
+    ``width``-bit words (>= 1); ``counts``: keep a count register per list."""
 
-    def __init__(self, *, size, lists, width):
+    def __init__(self, *, size, lists, width, counts=True):
         self._MustUse__silence = True           # no warning if the parameters are refused
         for name, value in (("size", size), ("lists", lists), ("width", width)):
             if isinstance(value, bool) or not isinstance(value, int):
@@ -56,6 +57,7 @@ class TaskPool(wiring.Component):
                 raise ValueError(f"{name} must be at least 1, not {value}")
         self._MustUse__silence = False
         self.size, self.lists, self.width = size, lists, width
+        self.with_counts = bool(counts)
         self.index_bits = ib = max(1, (size - 1).bit_length())
         lb = max(1, (lists - 1).bit_length())
         super().__init__({
@@ -67,9 +69,9 @@ class TaskPool(wiring.Component):
             "peek": In(lb),
             "peek_word": Out(width),
             "peek_valid": Out(1),
-            "counts": Out(data.ArrayLayout(range(size + 1), lists)),
+            **({"counts": Out(data.ArrayLayout(range(size + 1), lists))} if counts else {}),
             "nonempty": Out(lists),
-            "free": Out(range(size + 1), init=size),
+            "free": Out(range(size + 1)),
         })
         # the memories are built here so that a formal harness can add read ports
         self.data_mem = Memory(shape=width, depth=size, init=[])
@@ -92,7 +94,8 @@ class TaskPool(wiring.Component):
         next_r = self.next_mem.read_port(transparent_for=(next_w,))      # peeked link
         free_r = self.free_mem.read_port(transparent_for=(free_w,))      # stack top
         self._next_r, self._free_r = next_r, free_r          # for the formal proof
-        head, tail, counts = self.head, self.tail, self.counts
+        head, tail = self.head, self.tail
+        counts = self.counts if self.with_counts else None
         stacked, fresh = self.stack_count, self.fresh
         a, b = self.pop_list, self.push_list
         push, pop = self.push, self.pop
@@ -103,21 +106,30 @@ class TaskPool(wiring.Component):
         m.d.comb += new.eq(Mux(from_stack, free_r.data, fresh[:self.index_bits]))
         h = Signal(self.index_bits)                           # head of the popped list
         m.d.comb += h.eq(head[a])
-        b_left = Signal(range(self.size + 1))                 # list b after the pop
-        m.d.comb += b_left.eq(counts[b] - (pop & (a == b)))
+        # the popped entry is its list's last one; list b is empty after the pop
+        last_a = Signal()
+        b_gone = Signal()
+        if counts is not None:
+            m.d.comb += [last_a.eq(counts[a] == 1),
+                         b_gone.eq(counts[b] - (pop & (a == b)) == 0)]
+        else:
+            m.d.comb += [last_a.eq(h == tail[a]),
+                         b_gone.eq(~self.nonempty.bit_select(b, 1) |
+                                   (pop & (a == b) & last_a))]
 
         with m.If(pop):                 # list a loses its head: the peeked link
             m.d.sync += head[a].eq(next_r.data)
         with m.If(push):                # list b gains the new entry at its tail
             m.d.sync += tail[b].eq(new)
-            with m.If(b_left == 0):
+            with m.If(b_gone):
                 m.d.sync += head[b].eq(new)
         for i in range(self.lists):
-            m.d.sync += counts[i].eq(counts[i] + (push & (b == i)) - (pop & (a == i)))
+            if counts is not None:
+                m.d.sync += counts[i].eq(counts[i] + (push & (b == i)) - (pop & (a == i)))
             m.d.sync += self.nonempty[i].eq(
-                (push & (b == i)) | (self.nonempty[i] & ~(pop & (a == i) & (counts[i] == 1))))
+                (push & (b == i)) | (self.nonempty[i] & ~(pop & (a == i) & last_a)))
         m.d.comb += [
-            next_w.en.eq(push & (b_left != 0)),
+            next_w.en.eq(push & ~b_gone),
             next_w.addr.eq(tail[b]),
             next_w.data.eq(new),
             data_w.en.eq(push),
@@ -139,20 +151,21 @@ class TaskPool(wiring.Component):
             free_w.data.eq(h),
             free_r.addr.eq(sp_next - 1),
         ]
-        m.d.sync += self.free.eq(self.free + pop - push)
+        # free entries: derived (no logic left if nobody reads it)
+        m.d.comb += self.free.eq(stacked + (self.size - fresh))
 
         # peek: read the head the peeked list has after this cycle's operations
         p = self.peek
         peek_head = Signal(self.index_bits)
-        peek_count = Signal(range(self.size + 1))
-        m.d.comb += [peek_head.eq(head[p]), peek_count.eq(counts[p])]
+        peek_ne = Signal()                    # the peeked list is not empty after it
+        m.d.comb += [peek_head.eq(head[p]), peek_ne.eq(self.nonempty.bit_select(p, 1))]
         with m.If(pop & (a == p)):
-            m.d.comb += [peek_head.eq(next_r.data), peek_count.eq(counts[p] - 1)]
+            m.d.comb += [peek_head.eq(next_r.data), peek_ne.eq(~last_a)]
         with m.If(push & (b == p)):
-            m.d.comb += peek_count.eq(counts[p] - (pop & (a == p)) + 1)
-            with m.If(b_left == 0):
+            m.d.comb += peek_ne.eq(1)
+            with m.If(b_gone):
                 m.d.comb += peek_head.eq(new)
         m.d.comb += [data_r.addr.eq(peek_head), next_r.addr.eq(peek_head),
                      self.peek_word.eq(data_r.data)]
-        m.d.sync += self.peek_valid.eq(peek_count != 0)
+        m.d.sync += self.peek_valid.eq(peek_ne)
         return m

@@ -59,9 +59,10 @@ CSR_MEIPENDING = 0xFC0
 # irq_in[v].
 DEVICE_VECTORS = 8
 
-# Kept modest for simulation speed.
-DEFAULT_ATSINTC_PARAMS = Params(processes=4, priorities=8, ready_depth=16, vectors=8,
-                                blocked_depth=8, channels=4)
+# The task pool backend with its default 1024 entries (its simulation cost does not
+# grow with the pool's size).
+DEFAULT_ATSINTC_PARAMS = Params(processes=4, priorities=8, vectors=8, channels=4,
+                                queue="pool", pool=1024)
 
 
 def _define(name, value, comment=None):
@@ -111,8 +112,10 @@ def c_header(params=DEFAULT_ATSINTC_PARAMS, vectors=DEVICE_VECTORS, ram_size=RAM
         "",
         "/* ATS-INTC parameters of this SoC. */",
     ]
-    for name in ("processes", "priorities", "ready_depth", "vectors", "blocked_depth",
-                 "channels", "ipc_depth", "xlen"):
+    out.append(_define("SOC_ATSINTC_QUEUE_POOL", "1" if p.queue == "pool" else "0",
+                       "1: task pool of SOC_ATSINTC_POOL entries; 0: systolic queues"))
+    for name in ("processes", "priorities", "pool", "ready_depth", "vectors",
+                 "blocked_depth", "channels", "ipc_depth", "xlen"):
         out.append(_define(f"SOC_ATSINTC_{name.upper()}", f"{getattr(p, name)}"))
     out += [
         "",
