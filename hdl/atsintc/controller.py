@@ -76,18 +76,20 @@ and the best ready priority is better than ``CUR_PRIO``). Registered.
 from types import SimpleNamespace
 
 from amaranth.hdl import *
-from amaranth.lib import wiring
+from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from . import wishbone
+from .errorbank import ErrorBank
 from .fifobank import FifoBank
+from .notify import Notification
+from .pending import PendingCounters
 from .queues import BlockedQueues, ReadyQueues
 from .regmap import ERRORS, PRIO_SHIFT, STRIDE, Params, RegisterMap
 
 __all__ = ["ATSIntc"]
 
 ERR = {name: i for i, (name, _) in enumerate(ERRORS)}
-PENDING_BITS = 16
 
 
 def _any(terms):
@@ -140,8 +142,9 @@ class ATSIntc(wiring.Component):
         m.submodules.blocked = blocked = BlockedQueues(p)
         m.submodules.mailbox = mailbox = FifoBank(P * CH, p.ipc_depth, X, name="mailbox")
 
-        pending = [Signal(PENDING_BITS, name=f"pending{v}") for v in range(V)]
-        pnz = Signal(V)                     # pending[v] != 0, as a register
+        m.submodules.pending = pcount = PendingCounters(V)
+        pending = [pcount.pending[v] for v in range(V)]
+        pnz = pcount.nonzero                # pending[v] != 0, as a register
         owner = [Signal(range(max(2, P)), name=f"owner{v}") for v in range(V)]
         level = Signal(V)
         gate = Signal(V, init=(1 << V) - 1)
@@ -252,6 +255,10 @@ class ATSIntc(wiring.Component):
                     ok.append(bus.we)
                     writable.append(h)
                 mapped.append(h & _any(ok))
+
+        def view(window, name):
+            """The layout of a register's fields (from the register map)."""
+            return self.map.lookup(window, name).layout()
 
         def H(name, window="PROCESS"):
             return hit[(window, name)]
@@ -388,23 +395,29 @@ class ATSIntc(wiring.Component):
         read(H("CONFIG1", K), self.map.lookup(K, "CONFIG1").reset_value(p))
         read(H("READY_SUMMARY", K), Cat(o != 0 for o in occ))
         read(H("ERROR", K), err[0])
-        read(H("READY_INFO", K), Array(
-            Cat(occ[i], Const(0, 16 - len(occ[i])),
-                Mux(ready.empty[i], 0, ready.best[i]), Const(0, 8 - p.prio_bits),
-                Const(0, 7), occ[i] != 0) for i in range(P))[I("READY_INFO", K)])
+        infos = []
+        for i in range(P):
+            info = Signal(view(K, "READY_INFO"), name=f"ready_info{i}")
+            m.d.comb += [info.COUNT.eq(occ[i]), info.NONEMPTY.eq(occ[i] != 0),
+                         info.BEST_PRIO.eq(Mux(ready.empty[i], 0, ready.best[i]))]
+            infos.append(info.as_value())
+        read(H("READY_INFO", K), Array(infos)[I("READY_INFO", K)])
         cv = I("VEC_CFG", K)
         c = wr & H("VEC_CFG", K)
-        error("INVALID", c & (wdata[:8] >= P))
-        with m.If(c & (wdata[:8] < P)):
-            m.d.sync += level.bit_select(cv, 1).eq(wdata[8])
+        cfg_w = data.View(view(K, "VEC_CFG"), wdata[:32])
+        error("INVALID", c & (cfg_w.OWNER >= P))
+        with m.If(c & (cfg_w.OWNER < P)):
+            m.d.sync += level.bit_select(cv, 1).eq(cfg_w.LEVEL)
             if P > 1:                       # (with one process every owner is 0)
-                m.d.sync += Array(owner)[cv].eq(wdata[:8])
-        read(H("VEC_CFG", K), Cat(Array(owner)[cv], Const(0, 8 - len(owner[0])),
-                                  level.bit_select(cv, 1)))
+                m.d.sync += Array(owner)[cv].eq(cfg_w.OWNER)
+        cfg_r = Signal(view(K, "VEC_CFG"))
+        m.d.comb += [cfg_r.OWNER.eq(Array(owner)[cv]), cfg_r.LEVEL.eq(level.bit_select(cv, 1))]
+        read(H("VEC_CFG", K), cfg_r.as_value())
         sv = I("VEC_STATUS", K)
-        read(H("VEC_STATUS", K), Cat(Array(pending)[sv], blocked.count[sv],
-                                     Const(0, 15 - len(blocked.count[0])),
-                                     self.irq_in.bit_select(sv, 1)))
+        status = Signal(view(K, "VEC_STATUS"))
+        m.d.comb += [status.PENDING.eq(Array(pending)[sv]), status.BLOCKED.eq(blocked.count[sv]),
+                     status.LINE.eq(self.irq_in.bit_select(sv, 1))]
+        read(H("VEC_STATUS", K), status.as_value())
         raise_v = Signal(V)
         m.d.comb += raise_v.eq(Mux(wr & H("VEC_RAISE", K), onehot(I("VEC_RAISE", K), V), 0))
         cc = I("CAP", K)
@@ -413,14 +426,14 @@ class ATSIntc(wiring.Component):
         read(H("CAP", K), Array(cap)[cc])
         qi = I("QUOTA", K)
         with m.If(wr & H("QUOTA", K)):
-            m.d.sync += Array(quota)[qi].eq(wdata[:16])
+            m.d.sync += Array(quota)[qi].eq(data.View(view(K, "QUOTA"), wdata[:32]).QUOTA)
         read(H("QUOTA", K), Array(quota)[qi])
         read(H("USAGE", K), Array(usage)[I("USAGE", K)])
         read(H("CONFIG2", K), self.map.lookup(K, "CONFIG2").reset_value(p))
         # a VEC_CFG that changes the owner moves the vector's blocked tasks' count
         vcfg = Signal()
         if P > 1:
-            m.d.comb += vcfg.eq(c & (wdata[:8] < P) & (wdata[:8] != Array(owner)[cv]))
+            m.d.comb += vcfg.eq(c & (cfg_w.OWNER < P) & (cfg_w.OWNER != Array(owner)[cv]))
         vcfg_old, vcfg_cnt = Array(owner)[cv], blocked.count[cv]
 
         error("UNMAPPED", req & ~_any(mapped))
@@ -569,7 +582,7 @@ class ATSIntc(wiring.Component):
                             Mux(fire & ~w2_isv, w2_poh, 0)),
                      dec.eq(Mux(deq_r.any() & live & ready.head_valid, deq_r, 0))]
         for i in range(P):
-            move_in = Mux(vcfg & (wdata[:8] == i), vcfg_cnt, 0)
+            move_in = Mux(vcfg & (cfg_w.OWNER == i), vcfg_cnt, 0)
             move_out = Mux(vcfg & (vcfg_old == i), vcfg_cnt, 0)
             m.d.sync += usage[i].eq(usage[i] + inc[i] - dec[i] + move_in - move_out)
         if pool and P > 1:                  # (with one process it is USAGE[0])
@@ -585,13 +598,9 @@ class ATSIntc(wiring.Component):
         ]
 
         # every event of every source counts, also when several meet in one cycle
-        overflow_v = Signal(V)
-        for v in range(V):
-            dec = fire_v & w2_oh[v] | consume_r[v]
-            nxt, sat, nonzero = _pending_next(m, pending[v], [hw_event[v], raise_r[v]], dec)
-            m.d.comb += overflow_v[v].eq(sat)
-            m.d.sync += [pending[v].eq(nxt), pnz[v].eq(nonzero)]
-        overflow = overflow_v.any()
+        m.d.comb += [pcount.event.eq(hw_event), pcount.raised.eq(raise_r),
+                     pcount.take.eq(Mux(fire_v, w2_oh[:V], 0) | consume_r)]
+        overflow = pcount.overflow
 
         # ---- sticky errors -------------------------------------------------------------
         # access errors are set in the execute cycle: every term of every error bit is
@@ -606,15 +615,13 @@ class ATSIntc(wiring.Component):
                 m.d.sync += r.eq(term)
                 regs.append(r)
             m.d.comb += seterr_r[ERR[name]].eq(_any(regs))
-        po = Const(1 << ERR["PENDING_OVERFLOW"], len(ERRORS))
+        m.submodules.errors = errors = ErrorBank(P + 1)
+        m.d.comb += [errors.set.eq(seterr_r), errors.window.eq(errwin_r),
+                     errors.overflow.eq(overflow)]
         for w in range(P + 1):
-            clear = Signal(len(ERRORS), name=f"error_clear{w}")
             is_err_reg = H("ERROR", "KERNEL") if w == 0 else (H("ERROR") & proc_oh[w - 1])
-            m.d.comb += clear.eq(Mux(wr & is_err_reg, wdata[:len(ERRORS)], 0))
-            setb = Mux(errwin_r[w], seterr_r, 0)
-            if w == 0:
-                setb = setb | Mux(overflow, po, 0)
-            m.d.sync += err[w].eq((err[w] & ~clear) | setb)
+            m.d.comb += [errors.clear[w].eq(Mux(wr & is_err_reg, wdata, 0)),
+                         err[w].eq(errors.err[w])]
 
         m.d.comb += [ready.enq.eq(enq_r), ready.enq_word.eq(enq_word_r)]
 
@@ -630,34 +637,12 @@ class ATSIntc(wiring.Component):
             task_in=_any([cond for cond, _, _ in bus_enq[:3]] + [park, hset]))
 
         # ---- CPU notification --------------------------------------------------------------
+        m.submodules.notify = notify = Notification(P, p.prio_bits)
+        m.d.comb += [notify.empty.eq(ready.empty), self.irq_out.eq(notify.irq)]
         for i in range(P):
-            nonempty = irq_en[i][0] & ~ready.empty[i]
-            preempt = irq_en[i][1] & ~ready.empty[i] & (ready.best[i] < cur_prio[i])
-            m.d.sync += self.irq_out[i].eq(nonempty | preempt)
+            m.d.comb += [notify.enable[i].eq(irq_en[i]), notify.cur_prio[i].eq(cur_prio[i]),
+                         notify.best[i].eq(ready.best[i])]
         return m
-
-
-def _pending_next(m, pending, events, dec):
-    """Next value of a pending counter: ``pending`` plus one for each of the ``events``
-    (1-bit sources, all counted even in the same cycle) minus ``dec`` (a wake or a
-    consuming BLOCK; only when ``pending`` is not 0), saturating at its maximum.
-    Returns (next value, saturated: an event was not counted, next value != 0).
-
-    Timing: ``pending + j`` (saturating) and ``pending - 1`` come straight from the
-    register; the number of events selects among them, and ``dec``, which comes late
-    in the cycle (it depends on room in a ready queue), only picks one of two."""
-    n, k = len(pending), len(events)
-    top = (1 << n) - 1
-    count = Signal(range(k + 1))
-    m.d.comb += count.eq(sum(events))
-    up = [(pending, C(0), pending != 0)]              # j events: value, lost, != 0
-    for j in range(1, k + 1):
-        lost = Signal(name=f"{pending.name}_lost{j}")
-        m.d.comb += lost.eq(pending > top - j)
-        up.append((Mux(lost, top, pending + j), lost, C(1)))
-    down = [(pending - 1, C(0), pending != 1)] + up[:-1]   # the same with a wake
-    pick = [Array(v[i] for v in table)[count] for table in (up, down) for i in range(3)]
-    return tuple(Mux(dec, pick[3 + i], pick[i]) for i in range(3))
 
 
 def _lowest_one(x, group=4):

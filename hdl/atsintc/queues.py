@@ -122,15 +122,23 @@ class ReadyQueues(wiring.Component):
         peek_r = Signal.like(self.peek)
         list_r = Signal(len(pool.peek))
         m.d.sync += [peek_r.eq(self.peek), list_r.eq(pool.peek)]
+        # per process, its best non-empty list as a register (from the pool's next
+        # non-empty bits), so that the decide stage only selects one by process
+        best_r = [Signal(B, name=f"best{i}") for i in range(P)]
+        empty_r = Signal(P, init=(1 << P) - 1)
+        for i in range(P):
+            ne_i = pool.nonempty_next.word_select(i, R)
+            m.d.sync += [best_r[i].eq(_first_set(ne_i)), empty_r[i].eq(~ne_i.any())]
         # the peeked process's best list after this cycle's enqueue (a DEQUEUE decided
         # now returns what the enqueue registered before it adds)
-        ne = Signal(P * R)
-        m.d.comb += ne.eq(pool.nonempty | Mux(self.enq.any(), 1 << enq_list, 0))
-        ne_p = ne.word_select(self.peek, R)
+        enq_prio = self._prio(self.enq_word)
+        best_p = Array(best_r)[self.peek]
+        take_enq = self.enq.bit_select(self.peek, 1) & (empty_r.bit_select(self.peek, 1) |
+                                                        (enq_prio < best_p))
         m.d.comb += [
             pool.push.eq(self.enq.any()), pool.push_list.eq(enq_list),
             pool.word.eq(self.enq_word),
-            pool.peek.eq(Cat(_first_set(ne_p), self.peek)),
+            pool.peek.eq(Cat(Mux(take_enq, enq_prio, best_p), self.peek)),
             pool.pop.eq(self.deq & self.head_valid), pool.pop_list.eq(list_r),
             self.head_word.eq(pool.peek_word), self.head_valid.eq(pool.peek_valid),
         ]
@@ -138,9 +146,8 @@ class ReadyQueues(wiring.Component):
             cnt = Signal(range(p.pool + 1), name=f"count{i}")
             popped = self.deq & self.head_valid & (peek_r == i)
             m.d.sync += cnt.eq(cnt + self.enq[i] - popped)
-            ne_i = pool.nonempty.word_select(i, R)
-            m.d.comb += [self.count[i].eq(cnt), self.empty[i].eq(~ne_i.any()),
-                         self.best[i].eq(_first_set(ne_i))]
+            m.d.comb += [self.count[i].eq(cnt), self.empty[i].eq(empty_r[i]),
+                         self.best[i].eq(best_r[i])]
         return m
 
 

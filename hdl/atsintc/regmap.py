@@ -82,6 +82,24 @@ class Register:
     def is_array(self):
         return self.count is not None
 
+    def struct(self):
+        """The fields as an ``amaranth.lib.data.StructLayout`` of just their bits (the
+        fields must be contiguous from bit 0): for registers stored narrower than a
+        bus word."""
+        from amaranth.lib import data
+        fields = sorted(self.fields, key=lambda f: f.lsb)
+        if [f.lsb for f in fields] != [sum(g.width for g in fields[:i])
+                                       for i in range(len(fields))]:
+            raise ValueError(f"{self.name}: fields are not contiguous from bit 0")
+        return data.StructLayout({f.name: f.width for f in fields})
+
+    def layout(self):
+        """The register's fields as an ``amaranth.lib.data`` layout of 32 bits (each
+        field at its bit position; other bits read 0)."""
+        from amaranth.lib import data
+        return data.FlexibleLayout(32, {f.name: data.Field(f.width, f.lsb)
+                                        for f in self.fields})
+
 
 @dataclass(frozen=True)
 class Window:
@@ -220,7 +238,7 @@ class Params:
     LIMITS = {
         "processes": (1, 16), "priorities": (1, 8), "ready_depth": (1, 1024),
         "vectors": (1, 64), "blocked_depth": (1, 255), "channels": (1, 16),
-        "ipc_depth": (1, 255), "pool": (2, 32768),
+        "ipc_depth": (1, 255), "pool": (2, 16384),
     }
     QUEUES = ("pool", "systolic")
 

@@ -27,7 +27,8 @@ list is not empty then. The caller's decide stage peeks the list it will pop in 
 execute stage; the word comes out of block RAM with no further logic.
 
 ``counts[l]`` (only with ``counts=True``, the default) and ``nonempty[l]`` are
-registers; ``free`` is derived from registers. Without counts a list's last entry is recognised by ``head == tail``.
+registers; ``nonempty_next`` is what ``nonempty`` will be in the next cycle; ``free``
+is derived from registers. Without counts a list's last entry is recognised by ``head == tail``.
 
 Memory ports: ``DATA`` one write port (PUSH) and one read port (peek); ``NEXT`` one
 write port (the link from the old tail of a non-empty list to a pushed entry) and one
@@ -71,6 +72,7 @@ class TaskPool(wiring.Component):
             "peek_valid": Out(1),
             **({"counts": Out(data.ArrayLayout(range(size + 1), lists))} if counts else {}),
             "nonempty": Out(lists),
+            "nonempty_next": Out(lists),
             "free": Out(range(size + 1)),
         })
         # the memories are built here so that a formal harness can add read ports
@@ -126,8 +128,9 @@ class TaskPool(wiring.Component):
         for i in range(self.lists):
             if counts is not None:
                 m.d.sync += counts[i].eq(counts[i] + (push & (b == i)) - (pop & (a == i)))
-            m.d.sync += self.nonempty[i].eq(
+            m.d.comb += self.nonempty_next[i].eq(
                 (push & (b == i)) | (self.nonempty[i] & ~(pop & (a == i) & last_a)))
+        m.d.sync += self.nonempty.eq(self.nonempty_next)
         m.d.comb += [
             next_w.en.eq(push & ~b_gone),
             next_w.addr.eq(tail[b]),
