@@ -5,30 +5,37 @@ One Wishbone B4 (classic) slave; the register map is :mod:`atsintc.regmap`.
 Blocks
 ======
 
-* ``processes`` ready queues (:class:`~atsintc.pqueue.PriorityQueue`), one per process
-  slot, keyed by the priority field of the task word.
-* ``vectors`` blocked queues (FIFO per vector, :class:`~atsintc.fifobank.FifoBank`) and
-  a pending-event counter per vector. An *event* on vector ``v`` is a rising edge of
-  ``irq_in[v]`` (edge mode; the previous level is sampled during reset too), the line
-  high while the vector's gate is open (level mode; the gate closes at each such event
-  and opens at each accepted BLOCK on ``v``), or a write to ``VEC_RAISE[v]``. Every
-  event counts, also several in one cycle. The *wake engine* gives each pending event
-  to the oldest task blocked on ``v`` and moves it into the ready queue of the
-  vector's owner, at the task's own priority, when that queue has room. A BLOCK takes
-  a pending event itself only when no task is blocked on ``v`` (and there is room);
-  otherwise it parks. So no event is lost and no task overtakes an older waiter,
-  whatever the order and timing of events and blocks.
+* A ready queue per process slot and a blocked queue per vector
+  (:mod:`atsintc.queues`): with the default ``pool`` backend, FIFO lists (one per
+  process and priority, one per vector) in a block-RAM task pool shared by all, a new
+  task admitted while the process's ``USAGE < QUOTA`` and the pool has room; with the
+  ``systolic`` backend, a :class:`~atsintc.pqueue.PriorityQueue` of ``ready_depth``
+  per process and a FIFO of ``blocked_depth`` per vector (QUOTA applies too).
+* A pending-event counter per vector (:class:`~atsintc.pending.PendingCounters`). An
+  *event* on vector ``v`` is a rising edge of ``irq_in[v]`` (edge mode; the previous
+  level is sampled during reset too), the line high while the vector's gate is open
+  (level mode; the gate closes at each such event and opens at each accepted BLOCK on
+  ``v``), or a write to ``VEC_RAISE[v]``. Every event counts, also several in one
+  cycle. The *wake engine* (:class:`~atsintc.wake.WakeEngine`) gives each pending
+  event to the oldest task blocked on ``v`` and moves it into the ready queue of the
+  vector's owner, at the task's own priority (with the systolic backend, when that
+  queue has room). A BLOCK takes a pending event itself only when no task is blocked
+  on ``v`` (and there is room); otherwise it parks. So no event is lost and no task
+  overtakes an older waiter, whatever the order and timing of events and blocks.
 * IPC: per (process, channel) a handler slot and a mailbox FIFO of ``ipc_depth``
   messages. A SEND (needs a capability; message word not 0) appends the message and,
-  if a handler is registered and the receiver's ready queue has room, moves the
-  handler task there. A handler with messages waiting is made ready at once if there
-  is room, otherwise by the wake engine as soon as there is; RECV pops a message.
+  if a handler is registered and the receiver may take a new ready task, moves the
+  handler task there. A handler with messages waiting is made ready at once if it may,
+  otherwise by the wake engine as soon as it may; RECV pops a message.
+* Sticky errors (:class:`~atsintc.errorbank.ErrorBank`) and ``irq_out``
+  (:class:`~atsintc.notify.Notification`).
 
 Pipeline and bus timing
 =======================
 
-Every queue is driven from registers only, so that no bus-decode logic sits in front
-of the priority queues' own logic (timing: see ``docs/performance.md``):
+Every queue is driven from registers (a pool's read address comes from the decide
+stage: it reads the head the execute stage pops), so that no bus-decode logic sits in
+front of the queues' own logic (timing: see ``docs/performance.md``):
 
 * **Decide** (cycle ``t``, the first cycle ``cyc & stb`` is seen): the address is
   decoded, the access checked against registered state and its effects registered:
@@ -60,7 +67,8 @@ that source (pending event, or handler and a message not being received; room in
 owner's queue now), pops its task into the enqueue register and decrements
 ``pending`` (or frees the handler slot). A bus write in the move cycle stalls it by
 one cycle (a write can only happen every other cycle), so bus enqueues and wakes
-never meet at a queue.
+never meet at a queue. A VEC_CFG write drops the selection in stage 2 (it was made with the
+vector's old owner).
 
 Interrupt timing: an edge of ``irq_in[v]`` in cycle ``t`` is selected in ``t``,
 moved in ``t + 1`` and enqueued in ``t + 2``; the task is at the head of the ready
@@ -84,6 +92,7 @@ from .errorbank import ErrorBank
 from .fifobank import FifoBank
 from .notify import Notification
 from .pending import PendingCounters
+from .wake import WakeEngine
 from .queues import BlockedQueues, ReadyQueues
 from .regmap import ERRORS, PRIO_SHIFT, STRIDE, Params, RegisterMap
 
@@ -526,50 +535,36 @@ class ATSIntc(wiring.Component):
         m.d.comb += pnz_eff.eq(pnz & ~consume_r)
         hwait = Signal(S)                   # handler with a message, not moved by a SEND
         m.d.comb += hwait.eq(handler_v & ~hclr_oh & mnz)
-        N = V + S
-        w2_valid = Signal()
-        w2_oh = Signal(N)
-        w2_v = Signal(range(max(2, V)))
-        w2_poh = Signal(P)                  # owner at selection (one-hot)
-        w2_isv = Signal()                   # the selected source is a vector
-        # stage 2 (move): a selected vector's blocked task is still there (only this
-        # stage pops, and stage 1 never selects the source in stage 2); re-check the
-        # pending event (or the handler and a message not being received) and the room
-        # in the owner's queue, which a bus write may have taken meanwhile
-        still = Signal(N)
-        m.d.comb += still.eq(Cat(pnz_eff, hwait & ~recv_oh_r))
-        fire = Signal()
-        m.d.comb += fire.eq(w2_valid & ~wr_req & (still & w2_oh).any() &
-                            (Mux(w2_isv, room, hroom) & w2_poh).any())
-        fire_v = Signal()
-        fire_h = Signal(S)
-        m.d.comb += [fire_v.eq(fire & w2_isv),
-                     fire_h.eq(Mux(fire, w2_oh[V:], 0))]
-        m.d.comb += [blocked.pop.eq(fire_v), blocked.pop_idx.eq(w2_v)]
-        m.d.sync += handler_v.eq((handler_v | hset_oh) & ~hclr_oh & ~fire_h)
-        # stage 1 (select), from registers (and this cycle's interrupt events); not in
-        # a cycle with a bus write, which may change the owners, and stage 2 holds then
-        # (room in the owner's queue as of the cycle before: stage 2 re-checks it)
+        # stage 1 selects from registers: room in the owner's queue as of the cycle
+        # before (stage 2 re-checks it)
         room_q = Signal(P)
         m.d.sync += room_q.eq(hroom)
         room_v = Signal(V)
         m.d.sync += room_v.eq(Cat(room.bit_select(owner[v], 1) for v in range(V)))
-        slot_owner = [Const(1 << (s // CH), P) for s in range(S)]
-        cand = Signal(N)
-        m.d.comb += cand.eq(Cat((pnz_eff | hw_event) & blocked.nonempty & room_v,
-                                hwait & Cat(room_q[s // CH] for s in range(S))) &
-                            ~Mux(w2_valid, w2_oh, 0))
-        first = Signal(N)
-        m.d.comb += first.eq(_lowest_one(cand))
-        first_v = Signal(range(max(2, V)))
-        m.d.comb += first_v.eq(_onehot_mux(first[:V], range(V), len(w2_v)))
-        # the blocked queue's head is read in the select cycle (held: w2_v)
-        m.d.comb += blocked.peek.eq(Mux(wr_req, w2_v, first_v))
-        with m.If(~wr_req):
-            m.d.sync += [w2_valid.eq(cand.any()), w2_oh.eq(first), w2_isv.eq(first[:V].any()),
-                         w2_v.eq(first_v),
-                         w2_poh.eq(_onehot_mux(first, [onehot(o, P) for o in owner] +
-                                               slot_owner, P))]
+        m.submodules.wake = wake = WakeEngine(P, V, CH)
+        m.d.comb += [
+            wake.vec_ready.eq((pnz_eff | hw_event) & blocked.nonempty & room_v),
+            wake.vec_still.eq(pnz_eff),
+            wake.slot_ready.eq(hwait & Cat(room_q[s // CH] for s in range(S))),
+            wake.slot_still.eq(hwait & ~recv_oh_r),
+            wake.room.eq(room), wake.hroom.eq(hroom),
+            wake.stall.eq(wr_req),
+            # a VEC_CFG write drops the selection (made with the old owner)
+            wake.drop.eq(wr & H("VEC_CFG", K)),
+        ]
+        for v in range(V):
+            m.d.comb += wake.vec_owner[v].eq(onehot(owner[v], P))
+        fire, w2_oh, w2_v, w2_isv, w2_poh = (wake.fire, wake.sel, wake.sel_vector,
+                                             wake.is_vector, wake.owner)
+        fire_v = Signal()
+        fire_h = Signal(S)
+        m.d.comb += [fire_v.eq(fire & w2_isv),
+                     fire_h.eq(Mux(fire, w2_oh[V:], 0))]
+        # the blocked queue's head is read in the select cycle; a vector's task leaves
+        # its blocked queue when the wake fires
+        m.d.comb += [blocked.peek.eq(wake.peek_vector),
+                     blocked.pop.eq(fire_v), blocked.pop_idx.eq(w2_v)]
+        m.d.sync += handler_v.eq((handler_v | hset_oh) & ~hclr_oh & ~fire_h)
 
         # enqueue register: a bus enqueue or a wake (never both: a wake needs ~wr_req)
         bus_enq_oh = Signal(P)
@@ -587,9 +582,6 @@ class ATSIntc(wiring.Component):
             m.d.sync += usage[i].eq(usage[i] + inc[i] - dec[i] + move_in - move_out)
         if pool and P > 1:                  # (with one process it is USAGE[0])
             m.d.sync += used.eq(used + inc.any() - dec.any())
-        # a VEC_CFG write drops the wake engine's selection (made with the old owner)
-        with m.If(wr & H("VEC_CFG", K)):
-            m.d.sync += w2_valid.eq(0)
         m.d.sync += [
             enq_r.eq(bus_enq_oh | Mux(fire, w2_poh, 0)),
             enq_word_r.eq(Mux(wr_req, Mux(H("SEND"), send_word, wdata),
@@ -643,20 +635,6 @@ class ATSIntc(wiring.Component):
             m.d.comb += [notify.enable[i].eq(irq_en[i]), notify.cur_prio[i].eq(cur_prio[i]),
                          notify.best[i].eq(ready.best[i])]
         return m
-
-
-def _lowest_one(x, group=4):
-    """The lowest set bit of ``x`` as a one-hot value, as a two-level tree (groups of
-    ``group`` bits: the first non-empty group, then the first bit in it) instead of a
-    carry chain across all of ``x``: three LUT levels for up to 16 bits."""
-    n = len(x)
-    if n <= group:
-        return Cat(x[i] & ~x[:i].any() if i else x[0] for i in range(n))
-    groups = [x[g:g + group] for g in range(0, n, group)]
-    nonempty = Cat(g.any() for g in groups)
-    first_group = _lowest_one(nonempty, group)
-    return Cat(_lowest_one(g, group) & first_group[k].replicate(len(g))
-               for k, g in enumerate(groups))
 
 
 def _any_or(terms, width):

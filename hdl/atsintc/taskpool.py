@@ -112,8 +112,9 @@ class TaskPool(wiring.Component):
         last_a = Signal()
         b_gone = Signal()
         if counts is not None:
+            # (compares, no subtraction: this is on the peek's path to the RAM address)
             m.d.comb += [last_a.eq(counts[a] == 1),
-                         b_gone.eq(counts[b] - (pop & (a == b)) == 0)]
+                         b_gone.eq((counts[b] == 0) | (pop & (a == b) & (counts[b] == 1)))]
         else:
             m.d.comb += [last_a.eq(h == tail[a]),
                          b_gone.eq(~self.nonempty.bit_select(b, 1) |

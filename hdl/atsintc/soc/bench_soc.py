@@ -121,6 +121,11 @@ def run_all(out_dir="build", quick=False, log=print, jobs=2) -> dict:
             if r["lat"]:
                 load, vals = next(iter(r["lat"].items()))
                 res["cdf"][b] = {"load": load, "latencies": vals}
+    # simulation speed of the SoC model: cycles simulated per second of each simulation
+    cycles = sum(r["cycles"] for r in runs)
+    seconds = sum(r["seconds"] for r in runs)
+    res["sim_speed"] = {"cycles": cycles, "seconds": round(seconds, 1),
+                        "mcycles_per_second": round(cycles / max(seconds, 1e-9) / 1e6, 2)}
     res["targets"] = _targets(res)
     res["paths"] = [str(out / "results.json")] + _plots(res, out, log)
     (out / "results.json").write_text(json.dumps(res, indent=1))
@@ -153,6 +158,9 @@ def _targets(res):
     if 80 in rows["hw"] and 80 in rows["sw"]:
         h, s = rows["hw"][80]["p99"], rows["sw"][80]["p99"]
         t["p99_at_80_le_third_of_sw"] = [round(h / max(s, 1), 3), 3 * h <= s]
+    speed = res.get("sim_speed", {}).get("mcycles_per_second")
+    if speed is not None:
+        t["sim_speed_ge_1_5_mcycles_per_s"] = [speed, speed >= 1.5]
     return t
 
 
@@ -252,6 +260,10 @@ def format_table(results) -> str:
         lines.append("targets: " + ", ".join(
             f"{k}={v[0]} ({'met' if v[1] else 'MISSED'})"
             for k, v in results["targets"].items()))
+    sp = results.get("sim_speed")
+    if sp:
+        lines.append(f"simulation: {sp['cycles'] / 1e6:.1f} M cycles in {sp['seconds']} s of "
+                     f"simulations, {sp['mcycles_per_second']} M cycles/s per simulation")
     checks = results.get("checks", {})
     nfail = sum(1 for b in checks for ok, _ in checks[b] if not ok)
     nok = sum(1 for b in checks for ok, _ in checks[b] if ok)
