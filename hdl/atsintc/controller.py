@@ -88,13 +88,14 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from . import wishbone
+from .decoder import AddressDecoder
 from .errorbank import ErrorBank
 from .fifobank import FifoBank
 from .notify import Notification
 from .pending import PendingCounters
 from .wake import WakeEngine
 from .queues import BlockedQueues, ReadyQueues
-from .regmap import ERRORS, PRIO_SHIFT, STRIDE, Params, RegisterMap
+from .regmap import ERRORS, PRIO_SHIFT, Params, RegisterMap
 
 __all__ = ["ATSIntc"]
 
@@ -213,18 +214,11 @@ class ATSIntc(wiring.Component):
         m.d.comb += hroom.eq(room & quota_ok & Mux(pool_ok, (1 << P) - 1, 0))
 
         # ---- address decode (generated from the register map) ----------------------
-        lsb = (self.word_bytes - 1).bit_length()
-        byte = Cat(Const(0, lsb), bus.adr)
-        win = Signal(range(max(2, 1 << max(0, len(byte) - 12))))
-        off = Signal(12)
-        m.d.comb += [win.eq(byte[12:]), off.eq(byte[:12])]
-        proc = Signal(range(max(2, P)))              # process of a process window
-        m.d.comb += proc.eq(win - 1)
-        proc_oh = Signal(P)
-        m.d.comb += proc_oh.eq(Cat(win == i + 1 for i in range(P)))
-        in_kernel = Signal()
-        in_proc = Signal()
-        m.d.comb += [in_kernel.eq(win == 0), in_proc.eq(proc_oh.any())]
+        m.submodules.decoder = decode = AddressDecoder(self.map, self.addr_width,
+                                                    self.word_bytes)
+        m.d.comb += [decode.adr.eq(bus.adr), decode.we.eq(bus.we)]
+        proc, proc_oh = decode.proc, decode.proc_oh           # process of a process window
+        in_proc = proc_oh.any()
 
         wait_state = Signal()
         ack_r = Signal()
@@ -243,37 +237,15 @@ class ATSIntc(wiring.Component):
         m.d.comb += wr_req.eq(req & bus.we)
         wdata = bus.dat_w
 
-        hit, idx, mapped, writable = {}, {}, [], []
-        for w in self.map.windows:
-            in_win = in_kernel if w.name == "KERNEL" else in_proc
-            for r in w.registers:
-                n = r.length(p)
-                key = (w.name, r.name)
-                h = Signal(name=f"hit_{w.name}_{r.name}".lower())
-                m.d.comb += h.eq(in_win & (off >= r.offset) & (off < r.offset + n * STRIDE) &
-                                 (off[:3] == 0))
-                hit[key] = h
-                if r.is_array():
-                    ix = Signal(range(max(2, n)), name=f"idx_{w.name}_{r.name}".lower())
-                    m.d.comb += ix.eq((off - r.offset)[3:])
-                    idx[key] = ix
-                ok = []
-                if "R" in r.access:
-                    ok.append(~bus.we)
-                if "W" in r.access:
-                    ok.append(bus.we)
-                    writable.append(h)
-                mapped.append(h & _any(ok))
-
         def view(window, name):
             """The layout of a register's fields (from the register map)."""
             return self.map.lookup(window, name).layout()
 
         def H(name, window="PROCESS"):
-            return hit[(window, name)]
+            return getattr(decode.hit, f"{window}_{name}")
 
         def I(name, window="PROCESS"):
-            return idx[(window, name)]
+            return getattr(decode.index, f"{window}_{name}")
 
         seterr = {name: [] for name in ERR}         # terms raising each error bit
         rdata_terms = []                            # (condition, value) of reads
@@ -445,8 +417,8 @@ class ATSIntc(wiring.Component):
             m.d.comb += vcfg.eq(c & (cfg_w.OWNER < P) & (cfg_w.OWNER != Array(owner)[cv]))
         vcfg_old, vcfg_cnt = Array(owner)[cv], blocked.count[cv]
 
-        error("UNMAPPED", req & ~_any(mapped))
-        error("INVALID", wr_part & _any(writable))
+        error("UNMAPPED", req & ~decode.mapped)
+        error("INVALID", wr_part & decode.writable)
 
         # ---- read data -----------------------------------------------------------------
         rdata = Signal(X)

@@ -16,7 +16,9 @@ ReadyQueues
     ``enq`` (one-hot process) and ``enq_word``: append the word to that process's queue
     at the priority in the word. The caller never enqueues into a full queue (``full``).
     ``peek`` (process, any cycle): in the next cycle ``head_word``/``head_valid`` are the
-    best task of that process after this cycle's operations. ``deq``: remove that task
+    best task of that process after this cycle's enqueue (not in a cycle with a ``deq``
+    of the same process: the pool backend's choice of list is made before that
+    dequeue; the controller never peeks in a dequeue's cycle). ``deq``: remove that task
     (the process peeked in the cycle before; only if ``head_valid``).
     ``count[i]``, ``empty``, ``full`` (always 0 for the pool), ``best[i]`` (priority of
     the best task, valid when not empty): registers.
