@@ -229,15 +229,16 @@
 
 /* BLOCK[v], v = 0..15 (write-only, reset 0x0): Block a task on interrupt vector v (v
  * must be owned by this process). Tasks blocked on v are woken oldest first, one per
- * event. If an event is pending on v, no task is blocked on v and the ready queue has
- * room, the task becomes ready at once; otherwise it joins v's blocked queue
- * (BLOCKED_FULL if that is full).
+ * event. If an event is pending on v, no task is blocked on v and the process may take a
+ * new ready task, the task becomes ready at once; otherwise it joins v's blocked queue
+ * (BLOCKED_FULL at QUOTA, with the pool used up, or when the systolic backend's blocked
+ * queue is full).
  */
 #define ATSINTC_PROC_BLOCK(v)                        (0x100u + ATSINTC_STRIDE * (v))
 
 /* HANDLER[c], c = 0..3 (write-only, reset 0x0): Register a handler task on IPC channel
- * c; it becomes ready when a message is waiting on c (at once if one is, and the ready
- * queue has room; otherwise as soon as it has).
+ * c; it becomes ready when a message is waiting on c (at once if one is and the process
+ * may take a new ready task: room, QUOTA, pool; otherwise as soon as it may).
  */
 #define ATSINTC_PROC_HANDLER(c)                      (0x400u + ATSINTC_STRIDE * (c))
 
@@ -248,7 +249,8 @@
 
 /* SEND[i], i = 0..15 (write-only, reset 0x0): Send a message word (not 0) to process q,
  * channel c: element index q * CHANNELS + c. Needs CAP[this process] bit q. A handler
- * waiting on the channel is made ready (when q's ready queue has room).
+ * waiting on the channel is made ready (when q may take a new ready task: room, QUOTA,
+ * pool).
  */
 #define ATSINTC_PROC_SEND(i)                         (0x500u + ATSINTC_STRIDE * (i))
 

@@ -204,17 +204,19 @@ PROCESS = Window("PROCESS", "Window of process slot p at offset 0x1000 * (p + 1)
              "preemption hint).", reset=0xFF),
     Register("BLOCK", 0x100, "W", "Block a task on interrupt vector v (v must be owned "
              "by this process). Tasks blocked on v are woken oldest first, one per event. "
-             "If an event is pending on v, no task is blocked on v and the ready queue "
-             "has room, the task becomes ready at once; otherwise it joins v's blocked "
-             "queue (BLOCKED_FULL if that is full).", count="vectors"),
+             "If an event is pending on v, no task is blocked on v and the process may "
+             "take a new ready task, the task becomes ready at once; otherwise it joins "
+             "v's blocked queue (BLOCKED_FULL at QUOTA, with the pool used up, or when "
+             "the systolic backend's blocked queue is full).", count="vectors"),
     Register("HANDLER", 0x400, "W", "Register a handler task on IPC channel c; it becomes "
-             "ready when a message is waiting on c (at once if one is, and the ready queue "
-             "has room; otherwise as soon as it has).", count="channels"),
+             "ready when a message is waiting on c (at once if one is and the process may "
+             "take a new ready task: room, QUOTA, pool; otherwise as soon as it may).", count="channels"),
     Register("RECV", 0x480, "R", "Pop the oldest message of channel c; 0 if none. "
              "Removed only when the read completes, like DEQUEUE.", count="channels"),
     Register("SEND", 0x500, "W", "Send a message word (not 0) to process q, channel c: "
              "element index q * CHANNELS + c. Needs CAP[this process] bit q. A handler "
-             "waiting on the channel is made ready (when q's ready queue has room).",
+             "waiting on the channel is made ready (when q may take a new ready task: "
+             "room, QUOTA, pool).",
              count="sendslots"),
 ))
 
