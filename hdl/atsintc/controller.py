@@ -548,18 +548,12 @@ class ATSIntc(wiring.Component):
         m.d.comb += [inc.eq(bus_enq_oh | Mux(park, proc_oh, 0) |
                             Mux(fire & ~w2_isv, w2_poh, 0)),
                      dec.eq(Mux(deq_r.any() & live & ready.head_valid, deq_r, 0))]
-        # (usage +- 1 from the register; the late wake decision only selects. A VEC_CFG
-        # write moves counts in a cycle without wakes, dequeues or new tasks.)
-        def step(count, up, down):
-            return Mux(up & ~down, count + 1, Mux(down & ~up, count - 1, count))
-
         for i in range(P):
-            move_in = Mux(cfg_w.OWNER == i, vcfg_cnt, 0)
-            move_out = Mux(vcfg_old == i, vcfg_cnt, 0)
-            m.d.sync += usage[i].eq(Mux(vcfg, usage[i] + move_in - move_out,
-                                        step(usage[i], inc[i], dec[i])))
+            move_in = Mux(vcfg & (cfg_w.OWNER == i), vcfg_cnt, 0)
+            move_out = Mux(vcfg & (vcfg_old == i), vcfg_cnt, 0)
+            m.d.sync += usage[i].eq(usage[i] + inc[i] - dec[i] + move_in - move_out)
         if pool and P > 1:                  # (with one process it is USAGE[0])
-            m.d.sync += used.eq(step(used, inc.any(), dec.any()))
+            m.d.sync += used.eq(used + inc.any() - dec.any())
         m.d.sync += [
             enq_r.eq(bus_enq_oh | Mux(fire, w2_poh, 0)),
             enq_word_r.eq(Mux(wr_req, Mux(H("SEND"), send_word, wdata),
@@ -586,12 +580,8 @@ class ATSIntc(wiring.Component):
                 regs.append(r)
             m.d.comb += seterr_r[ERR[name]].eq(_any(regs))
         m.submodules.errors = errors = ErrorBank(P + 1)
-        # PENDING_OVERFLOW is set one cycle after the uncounted event (timing: the
-        # counters' saturation comes after the late wake decision)
-        overflow_r = Signal()
-        m.d.sync += overflow_r.eq(overflow)
         m.d.comb += [errors.set.eq(seterr_r), errors.window.eq(errwin_r),
-                     errors.overflow.eq(overflow_r)]
+                     errors.overflow.eq(overflow)]
         for w in range(P + 1):
             is_err_reg = H("ERROR", "KERNEL") if w == 0 else (H("ERROR") & proc_oh[w - 1])
             m.d.comb += [errors.clear[w].eq(Mux(wr & is_err_reg, wdata, 0)),

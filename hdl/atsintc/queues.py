@@ -147,8 +147,7 @@ class ReadyQueues(wiring.Component):
         for i in range(P):
             cnt = Signal(range(p.pool + 1), name=f"count{i}")
             popped = self.deq & self.head_valid & (peek_r == i)
-            up = self.enq[i]
-            m.d.sync += cnt.eq(Mux(up & ~popped, cnt + 1, Mux(popped & ~up, cnt - 1, cnt)))
+            m.d.sync += cnt.eq(cnt + self.enq[i] - popped)
             m.d.comb += [self.count[i].eq(cnt), self.empty[i].eq(empty_r[i]),
                          self.best[i].eq(best_r[i])]
         return m

@@ -128,10 +128,7 @@ class TaskPool(wiring.Component):
                 m.d.sync += head[b].eq(new)
         for i in range(self.lists):
             if counts is not None:
-                # (count +- 1 from the register; the operations only select)
-                up, down = push & (b == i), pop & (a == i)
-                m.d.sync += counts[i].eq(Mux(up & ~down, counts[i] + 1,
-                                             Mux(down & ~up, counts[i] - 1, counts[i])))
+                m.d.sync += counts[i].eq(counts[i] + (push & (b == i)) - (pop & (a == i)))
             m.d.comb += self.nonempty_next[i].eq(
                 (push & (b == i)) | (self.nonempty[i] & ~(pop & (a == i) & last_a)))
         m.d.sync += self.nonempty.eq(self.nonempty_next)
@@ -146,19 +143,17 @@ class TaskPool(wiring.Component):
 
         # FREE stack: a pop pushes its entry, a push from the stack takes the top; both
         # at once replace the top. The read port prefetches the top of the next cycle.
-        # (the stack pointer's neighbours come from the register; the operations, which
-        # may come late in the cycle, only select among them)
-        sp_p1, sp_m1, sp_m2 = stacked + 1, stacked - 1, stacked - 2
-        taking = push & from_stack
-        grow, shrink = pop & ~taking, taking & ~pop
-        m.d.sync += stacked.eq(Mux(grow, sp_p1, Mux(shrink, sp_m1, stacked)))
+        sp_next = Signal.like(stacked)
+        m.d.comb += sp_next.eq(stacked + (pop & ~(push & from_stack))
+                               - (push & from_stack & ~pop))
+        m.d.sync += stacked.eq(sp_next)
         with m.If(push & ~from_stack):
             m.d.sync += fresh.eq(fresh + 1)
         m.d.comb += [
             free_w.en.eq(pop),
-            free_w.addr.eq(Mux(taking, sp_m1, stacked)),
+            free_w.addr.eq(Mux(push & from_stack, stacked - 1, stacked)),
             free_w.data.eq(h),
-            free_r.addr.eq(Mux(grow, stacked, Mux(shrink, sp_m2, sp_m1))),   # new top
+            free_r.addr.eq(sp_next - 1),
         ]
         # free entries: derived (no logic left if nobody reads it)
         m.d.comb += self.free.eq(stacked + (self.size - fresh))
