@@ -91,25 +91,16 @@ from . import wishbone
 from .decoder import AddressDecoder
 from .errorbank import ErrorBank
 from .fifobank import FifoBank
+from .muxes import and_or, any_of, onehot_mux
 from .notify import Notification
 from .pending import PendingCounters
-from .wake import WakeEngine
 from .queues import BlockedQueues, ReadyQueues
 from .regmap import ERRORS, PRIO_SHIFT, Params, RegisterMap
+from .wake import WakeEngine
 
 __all__ = ["ATSIntc"]
 
 ERR = {name: i for i, (name, _) in enumerate(ERRORS)}
-
-
-def _any(terms):
-    terms = list(terms)
-    return Cat(*terms).any() if terms else Const(0)
-
-
-def _onehot_mux(sel_oh, values, width):
-    """``values[i]`` where ``sel_oh[i]``: an AND-OR mux for a one-hot select."""
-    return _any_or([(sel_oh[i], v) for i, v in enumerate(values)], width)
 
 
 class ATSIntc(wiring.Component):
@@ -422,7 +413,7 @@ class ATSIntc(wiring.Component):
 
         # ---- read data -----------------------------------------------------------------
         rdata = Signal(X)
-        m.d.comb += rdata.eq(_any_or(rdata_terms, X))
+        m.d.comb += rdata.eq(and_or(rdata_terms, X))
 
         # ---- blocking dequeue: the bus is held until a task arrives or time runs out --
         wait_p = Signal(range(max(2, P)))
@@ -482,7 +473,7 @@ class ATSIntc(wiring.Component):
             ready.deq.eq(deq_r.any() & live),
             # one of these is selected (one-hot registers), the others are 0
             bus.dat_r.eq(Mux(deq_r.any() & ready.head_valid, ready.head_word, 0) |
-                         _onehot_mux(recv_oh_r, mailbox.heads, X) | rdata_r),
+                         onehot_mux(recv_oh_r, mailbox.heads, X) | rdata_r),
         ]
 
         # ---- interrupt events and pending counters --------------------------------------
@@ -540,7 +531,7 @@ class ATSIntc(wiring.Component):
 
         # enqueue register: a bus enqueue or a wake (never both: a wake needs ~wr_req)
         bus_enq_oh = Signal(P)
-        m.d.comb += bus_enq_oh.eq(_any_or([(cnd, oh) for cnd, oh, _ in bus_enq], P))
+        m.d.comb += bus_enq_oh.eq(and_or([(cnd, oh) for cnd, oh, _ in bus_enq], P))
         # USAGE: +1 for a task accepted by the bus (ready or parked) or a handler woken
         # by the wake engine, -1 for a task dequeued; a woken blocked task stays counted
         inc = Signal(P)
@@ -558,7 +549,7 @@ class ATSIntc(wiring.Component):
             enq_r.eq(bus_enq_oh | Mux(fire, w2_poh, 0)),
             enq_word_r.eq(Mux(wr_req, Mux(H("SEND"), send_word, wdata),
                               Mux(w2_isv, blocked.head_word,
-                                  _onehot_mux(w2_oh[V:], handler, X)))),
+                                  onehot_mux(w2_oh[V:], handler, X)))),
         ]
 
         # every event of every source counts, also when several meet in one cycle
@@ -578,7 +569,7 @@ class ATSIntc(wiring.Component):
                 r = Signal(name=f"err_{name.lower()}_{j}_r")
                 m.d.sync += r.eq(term)
                 regs.append(r)
-            m.d.comb += seterr_r[ERR[name]].eq(_any(regs))
+            m.d.comb += seterr_r[ERR[name]].eq(any_of(regs))
         m.submodules.errors = errors = ErrorBank(P + 1)
         m.d.comb += [errors.set.eq(seterr_r), errors.window.eq(errwin_r),
                      errors.overflow.eq(overflow)]
@@ -598,7 +589,7 @@ class ATSIntc(wiring.Component):
             hset_r=hset_r, hclr_oh=hclr_oh, handler_v=handler_v, raise_r=raise_r,
             # a task word accepted into the controller by the access decided now:
             # ENQUEUE, BLOCK (made ready or parked), HANDLER (made ready or kept)
-            task_in=_any([cond for cond, _, _ in bus_enq[:3]] + [park, hset]))
+            task_in=any_of([cond for cond, _, _ in bus_enq[:3]] + [park, hset]))
 
         # ---- CPU notification --------------------------------------------------------------
         m.submodules.notify = notify = Notification(P, p.prio_bits)
@@ -607,12 +598,3 @@ class ATSIntc(wiring.Component):
             m.d.comb += [notify.enable[i].eq(irq_en[i]), notify.cur_prio[i].eq(cur_prio[i]),
                          notify.best[i].eq(ready.best[i])]
         return m
-
-
-def _any_or(terms, width):
-    """OR of ``Mux(cond, value, 0)`` over ``(cond, value)`` terms (mutually exclusive
-    conditions: a flat AND-OR mux instead of a priority chain)."""
-    out = Const(0, width)
-    for cond, value in terms:
-        out = out | Mux(cond, value, 0)
-    return out

@@ -4,14 +4,14 @@ from amaranth.hdl import *
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from .regmap import PROCESS
+from .regmap import RegisterMap
 
 __all__ = ["ErrorBank", "error_layout"]
 
 
 def error_layout():
     """One bit per error, as in the ERROR registers (``atsintc.regmap.ERRORS``)."""
-    return next(r for r in PROCESS.registers if r.name == "ERROR").struct()
+    return RegisterMap().lookup("PROCESS", "ERROR").struct()
 
 
 class ErrorBank(wiring.Component):

@@ -45,12 +45,6 @@ class FifoBank(Elaboratable):
         self._rd = [Signal(self._pbits, name=f"{name}_rd{i}") for i in range(n)]
         self._wr = [Signal(self._pbits, name=f"{name}_wr{i}") for i in range(n)]
 
-    def count(self, idx):
-        """Count of FIFO ``idx`` (a Python int or an Amaranth value)."""
-        if isinstance(idx, int):
-            return self.counts[idx]
-        return Array(self.counts)[idx]
-
     def elaborate(self, platform):
         m = Module()
 

@@ -4,7 +4,7 @@ from amaranth.hdl import *
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from .regmap import PROCESS
+from .regmap import RegisterMap
 
 __all__ = ["Notification"]
 
@@ -16,7 +16,7 @@ class Notification(wiring.Component):
     the inputs one cycle later."""
 
     def __init__(self, processes, prio_bits):
-        enable = next(r for r in PROCESS.registers if r.name == "IRQ_ENABLE").struct()
+        enable = RegisterMap().lookup("PROCESS", "IRQ_ENABLE").struct()
         super().__init__({
             "enable": In(data.ArrayLayout(enable, processes)),
             "cur_prio": In(data.ArrayLayout(8, processes)),

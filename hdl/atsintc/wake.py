@@ -4,6 +4,8 @@ from amaranth.hdl import *
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from .muxes import onehot_mux
+
 __all__ = ["WakeEngine", "lowest_one"]
 
 
@@ -68,28 +70,17 @@ class WakeEngine(wiring.Component):
         first = Signal(V + S)
         m.d.comb += first.eq(lowest_one(cand))
         first_v = Signal.like(self.sel_vector)
-        m.d.comb += first_v.eq(_onehot_index(first[:V], len(first_v)))
+        m.d.comb += first_v.eq(onehot_mux(first[:V], range(V), len(first_v)))
         m.d.comb += self.peek_vector.eq(Mux(self.stall, self.sel_vector, first_v))
         slot_owner = [Const(1 << (s // self.CH), self.P) for s in range(S)]
         owners = [self.vec_owner[v] for v in range(V)] + slot_owner
         with m.If(~self.stall):
             m.d.sync += [valid.eq(cand.any()), self.sel.eq(first),
                          self.is_vector.eq(first[:V].any()), self.sel_vector.eq(first_v),
-                         self.owner.eq(_or_of(first, owners, self.P))]
+                         self.owner.eq(onehot_mux(first, owners, self.P))]
         with m.If(self.drop):
             m.d.sync += valid.eq(0)
         return m
-
-
-def _or_of(sel_oh, values, width):
-    out = Const(0, width)
-    for i, v in enumerate(values):
-        out = out | Mux(sel_oh[i], v, 0)
-    return out
-
-
-def _onehot_index(oh, width):
-    return _or_of(oh, [Const(i, width) for i in range(len(oh))], width)
 
 
 def lowest_one(x, group=4):
