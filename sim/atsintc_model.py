@@ -49,9 +49,13 @@ class ATSIntcModel:
     def task_ok(self, word):
         return word != 0 and self.prio(word) < self.p.priorities
 
-    def _push_ready(self, proc, word):
+    def _push_ready(self, proc, word, new=True):
+        """Append ``word`` to ``proc``'s ready queue; a ``new`` task (not one woken from a
+        vector, which stays counted) counts against ``proc``'s USAGE."""
         self.ready[proc].append((self.prio(word), self.seq, word))
         self.seq += 1
+        if new:
+            self.usage[proc] += 1
 
     def ready_full(self, proc):
         """No room in the ready queue itself (systolic backend only)."""
@@ -141,12 +145,11 @@ class ATSIntcModel:
             last = src
             woken += 1
             if src < self.p.vectors:
-                self._push_ready(self.owner[src], self.blocked[src].pop(0))
+                self._push_ready(self.owner[src], self.blocked[src].pop(0), new=False)
                 self.pending[src] -= 1
             else:
                 s = src - self.p.vectors
                 self._push_ready(s // self.p.channels, self.handler[s])
-                self.usage[s // self.p.channels] += 1
                 self.handler[s] = None
 
     # -- bus -------------------------------------------------------------------------
@@ -253,7 +256,6 @@ class ATSIntcModel:
         if not self.ready_room(proc):
             return "READY_FULL"
         self._push_ready(proc, v)
-        self.usage[proc] += 1
 
     def _process_dequeue(self, proc, idx, w, v):
         return self.pop_ready(proc)
@@ -298,7 +300,6 @@ class ATSIntcModel:
             # the event is taken at once only when nobody waits (oldest waiter first)
             self.pending[v_idx] -= 1
             self._push_ready(proc, word)
-            self.usage[proc] += 1
             self.gate[v_idx] = 1
             return 0
         if (not self.entry_ok(proc) or
@@ -316,7 +317,6 @@ class ATSIntcModel:
             return "HANDLER_BUSY"
         if self.mailbox[ch] and self.ready_room(proc):
             self._push_ready(proc, word)
-            self.usage[proc] += 1
             return 0
         self.handler[ch] = word             # waits for a message, or for room
 
@@ -337,4 +337,3 @@ class ATSIntcModel:
         if h is not None and self.ready_room(q):
             self.handler[slot] = None
             self._push_ready(q, h)
-            self.usage[q] += 1
