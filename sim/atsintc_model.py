@@ -39,7 +39,7 @@ class ATSIntcModel:
         self.irq_en = [0] * P
         self.cur_prio = [0xFF] * P
         self.quota = [0xFFFF] * P
-        self.usage = [0] * P                         # ready + blocked on owned vectors
+        self.usage = [0] * P      # ready + blocked on owned vectors + messages received
         self.pool = p.queue == "pool"
 
     # -- helpers ------------------------------------------------------------------
@@ -322,7 +322,10 @@ class ATSIntcModel:
 
     def _process_recv(self, proc, c, w, v):
         ch = proc * self.p.channels + c
-        return self.mailbox[ch].pop(0) if self.mailbox[ch] else 0
+        if not self.mailbox[ch]:
+            return 0
+        self.usage[proc] -= 1
+        return self.mailbox[ch].pop(0)
 
     def _process_send(self, proc, slot, w, msg):
         q = slot // self.p.channels
@@ -330,9 +333,10 @@ class ATSIntcModel:
             return "PERMISSION"
         if msg == 0:
             return "INVALID"
-        if len(self.mailbox[slot]) >= self.p.ipc_depth:
+        if len(self.mailbox[slot]) >= self.p.ipc_depth or not self.entry_ok(q):
             return "IPC_FULL"
         self.mailbox[slot].append(msg)
+        self.usage[q] += 1                  # the message counts against the receiver
         h = self.handler[slot]
         if h is not None and self.ready_room(q):
             self.handler[slot] = None

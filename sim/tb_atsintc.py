@@ -864,15 +864,21 @@ async def test_full_ready_queue_delays_instead_of_refusing(dut):
     """With the ready queue full: a BLOCK on a vector with a pending event parks the task
     (woken when room appears), a SEND to a channel whose handler waits is accepted (the
     handler moves when room appears), and a HANDLER registered while messages wait is
-    kept and moved when room appears. A SEND of message 0 is refused with INVALID."""
+    kept and moved when room appears. A SEND of message 0 is refused with INVALID. (With
+    the pool "full" is the quota; a message takes an entry of it, so the SENDs are
+    made with one entry left.)"""
     e = await env(dut)
     P, CH = PARAMS.processes, PARAMS.channels
     p, v = P - 1, 0
     low = PARAMS.priorities - 1
 
-    async def fill():
-        while room_for(e, p) > 0:
+    async def fill(leave=0):
+        while room_for(e, p) > leave:
             await e.write(PR(p, "ENQUEUE"), task(500, low))
+
+    # the ready queue full but for a message (which counts against the quota with the
+    # pool, not in the systolic backend's ready queue)
+    msg_room = 1 if POOL else 0
 
     await small_quota(e, p)
     await e.write(K("VEC_CFG", v), p)
@@ -902,13 +908,13 @@ async def test_full_ready_queue_delays_instead_of_refusing(dut):
         assert await e.read(PR(q, "ERROR")) == ERR["INVALID"]
         await e.write(PR(q, "ERROR"), ERR["INVALID"])
         await e.write(PR(p, "HANDLER", 0), task(2, 0))
-        await fill()
+        await fill(msg_room)
         await e.write(PR(q, "SEND", p * CH), 0x77)                    # accepted
         assert await e.read(PR(q, "ERROR")) == 0
         assert await e.read(PR(p, "DEQUEUE")) == task(500, low)
         assert await e.read(PR(p, "DEQUEUE")) == task(2, 0)           # handler moved
         assert await e.read(PR(p, "RECV", 0)) == 0x77
-        await fill()
+        await fill(msg_room)
         await e.write(PR(q, "SEND", p * CH), 0x78)
         await e.write(PR(p, "HANDLER", 0), task(3, 0))                # kept
         assert await e.read(PR(p, "ERROR")) == 0
@@ -962,21 +968,30 @@ async def test_quota_and_usage(dut):
     await e.settle()
     assert await e.read(PR(q, "DEQUEUE")) == task(93, 0)
     assert await e.read(K("USAGE", q)) == 0 and await e.read(K("USAGE", p)) == 0
-    # a handler with a message waiting is made ready only within the quota
+    # a message counts against its receiver (IPC_FULL at the quota) until received; a
+    # handler with a message waiting is made ready only within the quota
     if P > 1:
+        assert quota >= 2
         await e.write(K("CAP", q), 1 << p)
         await e.write(PR(p, "HANDLER", 0), task(94, 1))
-        for i in range(quota):
+        for i in range(quota - 1):
             await e.write(PR(p, "ENQUEUE"), task(100 + i, 0))
         await e.write(PR(q, "SEND", p * PARAMS.channels), 0x55)
+        assert await e.read(K("USAGE", p)) == quota                   # + the message
+        await e.write(PR(q, "SEND", p * PARAMS.channels), 0x56)
+        assert await e.read(PR(q, "ERROR")) == ERR["IPC_FULL"]        # beyond the quota
+        await e.write(PR(q, "ERROR"), 0xFF)
         await e.settle()
-        assert await e.read(PR(p, "READY_COUNT")) == quota            # handler waits
+        assert await e.read(PR(p, "READY_COUNT")) == quota - 1        # handler waits
         assert await e.read(PR(p, "DEQUEUE")) == task(100, 0)
         await e.settle()
         assert await e.read(K("USAGE", p)) == quota                   # handler moved
         while await e.read(PR(p, "DEQUEUE")):
             pass
+        assert await e.read(K("USAGE", p)) == 1                       # the message
         assert await e.read(PR(p, "RECV", 0)) == 0x55
+        assert await e.read(K("USAGE", p)) == 0
+        assert await e.read(PR(p, "RECV", 0)) == 0
     # the pool: every process at its quota, or the pool used up, refuses
     if POOL and PARAMS.pool <= 16:
         await e.write(K("QUOTA", p), 0xFFFF)
@@ -1040,7 +1055,8 @@ async def test_dense_random(dut):
         return task(tid[0], prio)
 
     def held_total():
-        return sum(outstanding(q) for q in range(P))
+        """Entries of the pool in use (tasks and messages), at most."""
+        return sum(outstanding(q) for q in range(P)) + sum(map(len, msgs))
 
     def may_be_full(p):
         """An ENQUEUE just made by p may have been refused."""
@@ -1110,7 +1126,8 @@ async def test_dense_random(dut):
             await raw(e, K("VEC_RAISE", v), True, rnd.getrandbits(32))
         elif r < 0.76:
             s = rnd.randrange(S)
-            if len(msgs[s]) < PARAMS.ipc_depth:
+            if len(msgs[s]) < PARAMS.ipc_depth and (held_total() < PARAMS.pool
+                                                    if POOL else True):
                 tid[0] += 1
                 msgs[s].append(tid[0])
                 await raw(e, PR(p, "SEND", s), True, tid[0])

@@ -158,9 +158,11 @@ class ControllerFormal(Elaboratable):
         prio = bus.dat_r[1:1 + p.prio_bits]
         check(~(bus.ack & is_deq & (bus.dat_r != 0)) |
               (prio == pr.ready.best[deq_proc]))
-        # a new task is taken for a process only below its QUOTA
+        # a new task or message is taken for a process only below its QUOTA (both in
+        # one cycle: a SEND that makes the handler ready, only with room for two)
         for q in range(P):
-            check(~pr.inc[q] | (pr.usage[q] < pr.quota[q]))
+            check(~(pr.inc[q] | pr.inc_msg[q]) |
+                  (pr.usage[q] + (pr.inc[q] & pr.inc_msg[q]) < pr.quota[q]))
 
         def popcount(x):
             return sum(x[i] for i in range(len(x)))
@@ -169,8 +171,14 @@ class ControllerFormal(Elaboratable):
                   sum(pr.blocked.count[v] for v in range(V)) + pr.bpush_r +
                   popcount(pr.handler_v & ~pr.hclr_oh) + pr.hset_r)
         check((tasks_in - tasks_out)[:CNT] == inside[:CNT])
-        # USAGE: the tasks held (ready, in flight, blocked), not the handlers in slots
-        check(sum(pr.usage) == inside - popcount(pr.handler_v & ~pr.hclr_oh) - pr.hset_r)
+        # USAGE: the tasks held (ready, in flight, blocked), not the handlers in slots,
+        # and the messages in the mailboxes (lists V.. of the blocked queues)
+        messages = sum(pr.blocked.count[V + s] for s in range(P * p.channels)) + pr.mpush_r
+        check(sum(pr.usage) ==
+              inside - popcount(pr.handler_v & ~pr.hclr_oh) - pr.hset_r + messages)
+        # a mailbox is never pushed beyond its bound
+        bq = pr.blocked
+        check(~(bq.push & (bq.push_idx >= V) & bq.full.bit_select(bq.push_idx, 1)))
         if p.queue == "pool":
             # USAGE is what each process holds, never above QUOTA... unless lowered;
             # the pools are never pushed when empty nor popped when empty
@@ -182,7 +190,7 @@ class ControllerFormal(Elaboratable):
             for q in pr.ready.pqs:
                 check(~q.overflow)
                 check(~(q.enq.valid & ~q.enq.ready))     # never pushed when full
-        fifos = [pr.mailbox] + ([] if p.queue == "pool" else [pr.blocked.fifos])
+        fifos = [] if p.queue == "pool" else [pr.blocked.fifos, pr.blocked.mailboxes]
         for fifo in fifos:
             check(~(fifo.push & fifo.full.bit_select(fifo.push_idx, 1) &
                     ~(fifo.pop & (fifo.pop_idx == fifo.push_idx))))

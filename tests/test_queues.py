@@ -71,14 +71,17 @@ def test_ready_backends_agree_every_cycle():
 def test_blocked_backends_agree_every_cycle():
     from atsintc.queues import BlockedQueues
 
-    V, D = 4, 5
-    common = dict(processes=1, vectors=V, channels=1)
+    # vectors' queues 5 deep (systolic), then 2 mailboxes bounded at 3 messages
+    V, D, S, M = 4, 5, 2, 3
+    L = V + S
+    common = dict(processes=1, vectors=V, channels=S, ipc_depth=M)
     pool = BlockedQueues(Params(queue="pool", pool=32, **common))
     fifo = BlockedQueues(Params(queue="systolic", blocked_depth=D, **common))
     m = Module()
     m.submodules.pool, m.submodules.fifo = pool, fifo
     rnd = random.Random(4)
-    ref = [[] for _ in range(V)]
+    ref = [[] for _ in range(L)]
+    cap = [D] * V + [M] * S
     stats = {"pop": 0, "push_pop_same": 0, "full": 0}
 
     async def bench(ctx):
@@ -88,7 +91,7 @@ def test_blocked_backends_agree_every_cycle():
                 for q in (pool, fifo):
                     assert ctx.get(q.head_word) == ref[peek][0], (q is pool, peek)
             pop = bool(ref[peek]) and rnd.random() < 0.5
-            room = [v for v in range(V) if len(ref[v]) < D]
+            room = [i for i in range(L) if len(ref[i]) < cap[i]]
             push = rnd.choice(room) if room and rnd.random() < 0.6 else None
             word = rnd.getrandbits(32)
             if pop:
@@ -97,21 +100,23 @@ def test_blocked_backends_agree_every_cycle():
             if push is not None:
                 ref[push].append(word)
                 stats["push_pop_same"] += pop and push == peek
-            stats["full"] += len(room) < V
+            stats["full"] += len(room) < L
             for q in (pool, fifo):
                 ctx.set(q.pop, pop)
                 ctx.set(q.pop_idx, peek)
                 ctx.set(q.push, push is not None)
                 ctx.set(q.push_idx, push or 0)
                 ctx.set(q.push_word, word)
-            peek = rnd.randrange(V)
+            peek = rnd.randrange(L)
             for q in (pool, fifo):
                 ctx.set(q.peek, peek)
             await ctx.tick()
-            for v in range(V):
+            for i in range(L):
                 for q in (pool, fifo):
-                    assert ctx.get(q.count[v]) == len(ref[v])
-                    assert ctx.get(q.nonempty) >> v & 1 == bool(ref[v])
+                    assert ctx.get(q.count[i]) == len(ref[i])
+                    assert ctx.get(q.nonempty) >> i & 1 == bool(ref[i])
+                    if i >= V or q is fifo:         # (the pool's blocked queues: never)
+                        assert ctx.get(q.full) >> i & 1 == (len(ref[i]) == cap[i])
         assert all(stats.values()), stats
 
     sim = Simulator(m)

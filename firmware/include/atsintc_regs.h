@@ -47,7 +47,7 @@
 /* Sticky error bits, the same in every window's ERROR register. */
 #define ATSINTC_ERR_READY_FULL                       (1u << 0)  /* an enqueue was refused: the ready queue was full (systolic backend), or the process's QUOTA was reached or the task pool was empty */
 #define ATSINTC_ERR_BLOCKED_FULL                     (1u << 1)  /* a block was refused: the vector's blocked queue was full (systolic backend), or the process's QUOTA was reached or the task pool was empty */
-#define ATSINTC_ERR_IPC_FULL                         (1u << 2)  /* a send was refused because the channel's pending-message queue was full */
+#define ATSINTC_ERR_IPC_FULL                         (1u << 2)  /* a send was refused: the receiver's channel already held IPC_DEPTH messages, or the receiver's QUOTA was reached or the task pool was empty */
 #define ATSINTC_ERR_PERMISSION                       (1u << 3)  /* refused: vector not owned by this process, or no capability to send to the receiver */
 #define ATSINTC_ERR_INVALID                          (1u << 4)  /* refused: task word 0 or priority out of range, message word 0, an invalid process number, or a write that does not select every byte lane (wb_sel) */
 #define ATSINTC_ERR_UNMAPPED                         (1u << 5)  /* access to an address with no register (write ignored, read returns 0) */
@@ -79,12 +79,12 @@
 #define ATSINTC_KERNEL_CONFIG1_BLOCKED_DEPTH_SHIFT   16
 #define ATSINTC_KERNEL_CONFIG1_BLOCKED_DEPTH_MASK    0xFF0000u  /* blocked-queue depth per vector (systolic backend; 0 with the task pool) */
 #define ATSINTC_KERNEL_CONFIG1_IPC_DEPTH_SHIFT       24
-#define ATSINTC_KERNEL_CONFIG1_IPC_DEPTH_MASK        0xFF000000u  /* pending messages per channel */
+#define ATSINTC_KERNEL_CONFIG1_IPC_DEPTH_MASK        0xFF000000u  /* pending messages per channel (at most; with the task pool they also take pool entries and count against the receiver's QUOTA) */
 
 /* CONFIG2 (read-only, reset 0x400): Build parameters: the task pool (constant). */
 #define ATSINTC_KERNEL_CONFIG2                       0x28u
 #define ATSINTC_KERNEL_CONFIG2_POOL_SHIFT            0
-#define ATSINTC_KERNEL_CONFIG2_POOL_MASK             0xFFFFFFu  /* entries of the task pool shared by every ready and blocked queue; 0 with the systolic backend (fixed depths, CONFIG1) */
+#define ATSINTC_KERNEL_CONFIG2_POOL_MASK             0xFFFFFFu  /* entries of the task pool shared by every ready queue, blocked queue and mailbox; 0 with the systolic backend (fixed depths, CONFIG1) */
 
 /* READY_SUMMARY (read-only, reset 0x0): Bit p is set when process slot p has at least
  * one ready task.
@@ -100,7 +100,7 @@
 #define ATSINTC_KERNEL_ERROR_BLOCKED_FULL_SHIFT      1
 #define ATSINTC_KERNEL_ERROR_BLOCKED_FULL_MASK       0x2u  /* a block was refused: the vector's blocked queue was full (systolic backend), or the process's QUOTA was reached or the task pool was empty */
 #define ATSINTC_KERNEL_ERROR_IPC_FULL_SHIFT          2
-#define ATSINTC_KERNEL_ERROR_IPC_FULL_MASK           0x4u  /* a send was refused because the channel's pending-message queue was full */
+#define ATSINTC_KERNEL_ERROR_IPC_FULL_MASK           0x4u  /* a send was refused: the receiver's channel already held IPC_DEPTH messages, or the receiver's QUOTA was reached or the task pool was empty */
 #define ATSINTC_KERNEL_ERROR_PERMISSION_SHIFT        3
 #define ATSINTC_KERNEL_ERROR_PERMISSION_MASK         0x8u  /* refused: vector not owned by this process, or no capability to send to the receiver */
 #define ATSINTC_KERNEL_ERROR_INVALID_SHIFT           4
@@ -151,13 +151,17 @@
 #define ATSINTC_KERNEL_CAP(p)                        (0x800u + ATSINTC_STRIDE * (p))
 
 /* QUOTA[p], p = 0..3 (read/write, reset 0xFFFF): Entries process p may hold: its ready
- * tasks plus the tasks blocked on the vectors it owns (a task woken from a vector stays
+ * tasks, the tasks blocked on the vectors it owns (a task woken from a vector stays
  * counted, now as ready; a VEC_CFG that gives a vector to another process moves its
- * blocked tasks' count with it). An ENQUEUE, BLOCK or HANDLER/SEND that would make a
- * handler ready beyond it is refused (READY_FULL/BLOCKED_FULL) or waits (a handler, like
- * for a full ready queue). Messages are not counted: they wait in their channel's
- * mailbox of IPC_DEPTH entries, so a sender cannot use up the receiver's quota. Lowering
- * QUOTA below USAGE removes nothing.
+ * blocked tasks' count with it) and the messages waiting in its channels (counted from
+ * the SEND that delivers them to the RECV that takes them). A handler waiting in its
+ * slot is not counted. An ENQUEUE or BLOCK beyond it is refused
+ * (READY_FULL/BLOCKED_FULL), a SEND too (IPC_FULL); a handler that would become ready
+ * beyond it waits in its slot, as for a full ready queue (a SEND to a waiting handler
+ * needs an entry for the message and one for the handler, else the message is taken and
+ * the handler waits). A channel holds at most IPC_DEPTH messages, so senders can take at
+ * most IPC_DEPTH entries per channel of the receiver's quota. Lowering QUOTA below USAGE
+ * removes nothing.
  */
 #define ATSINTC_KERNEL_QUOTA(p)                      (0x900u + ATSINTC_STRIDE * (p))
 #define ATSINTC_KERNEL_QUOTA_QUOTA_SHIFT             0
@@ -203,7 +207,7 @@
 #define ATSINTC_PROC_ERROR_BLOCKED_FULL_SHIFT        1
 #define ATSINTC_PROC_ERROR_BLOCKED_FULL_MASK         0x2u  /* a block was refused: the vector's blocked queue was full (systolic backend), or the process's QUOTA was reached or the task pool was empty */
 #define ATSINTC_PROC_ERROR_IPC_FULL_SHIFT            2
-#define ATSINTC_PROC_ERROR_IPC_FULL_MASK             0x4u  /* a send was refused because the channel's pending-message queue was full */
+#define ATSINTC_PROC_ERROR_IPC_FULL_MASK             0x4u  /* a send was refused: the receiver's channel already held IPC_DEPTH messages, or the receiver's QUOTA was reached or the task pool was empty */
 #define ATSINTC_PROC_ERROR_PERMISSION_SHIFT          3
 #define ATSINTC_PROC_ERROR_PERMISSION_MASK           0x8u  /* refused: vector not owned by this process, or no capability to send to the receiver */
 #define ATSINTC_PROC_ERROR_INVALID_SHIFT             4
@@ -243,14 +247,16 @@
 #define ATSINTC_PROC_HANDLER(c)                      (0x400u + ATSINTC_STRIDE * (c))
 
 /* RECV[c], c = 0..3 (read-only, reset 0x0): Pop the oldest message of channel c; 0 if
- * none. Removed only when the read completes, like DEQUEUE.
+ * none. Removed only when the read completes, like DEQUEUE; its entry is freed (USAGE -
+ * 1).
  */
 #define ATSINTC_PROC_RECV(c)                         (0x480u + ATSINTC_STRIDE * (c))
 
 /* SEND[i], i = 0..15 (write-only, reset 0x0): Send a message word (not 0) to process q,
- * channel c: element index q * CHANNELS + c. Needs CAP[this process] bit q. A handler
- * waiting on the channel is made ready (when q may take a new ready task: room, QUOTA,
- * pool).
+ * channel c: element index q * CHANNELS + c. Needs CAP[this process] bit q. Refused
+ * (IPC_FULL) when the channel holds IPC_DEPTH messages or q is at its QUOTA or the pool
+ * is used up. A handler waiting on the channel is made ready (when q may take a new
+ * ready task after the message: room, QUOTA, pool; otherwise as soon as it may).
  */
 #define ATSINTC_PROC_SEND(i)                         (0x500u + ATSINTC_STRIDE * (i))
 

@@ -22,10 +22,12 @@ Blocks
   queue has room). A BLOCK takes a pending event itself only when no task is blocked
   on ``v`` (and there is room); otherwise it parks. So no event is lost and no task
   overtakes an older waiter, whatever the order and timing of events and blocks.
-* IPC: per (process, channel) a handler slot and a mailbox FIFO of ``ipc_depth``
-  messages. A SEND (needs a capability; message word not 0) appends the message and,
-  if a handler is registered and the receiver may take a new ready task, moves the
-  handler task there. A handler with messages waiting is made ready at once if it may,
+* IPC: per (process, channel) a handler slot and a mailbox FIFO of at most
+  ``ipc_depth`` messages (lists of the blocked queues' storage, after the vectors'; a
+  message counts against the receiver's USAGE until received). A SEND (needs a
+  capability; message word not 0; the receiver below its QUOTA) appends the message
+  and, if a handler is registered and the receiver may take one more new ready task,
+  moves the handler task there. A handler with messages waiting is made ready at once if it may,
   otherwise by the wake engine as soon as it may; RECV pops a message.
 * Sticky errors (:class:`~atsintc.errorbank.ErrorBank`) and ``irq_out``
   (:class:`~atsintc.notify.Notification`).
@@ -68,7 +70,8 @@ owner's queue now), pops its task into the enqueue register and decrements
 ``pending`` (or frees the handler slot). A bus write in the move cycle stalls it by
 one cycle (a write can only happen every other cycle), so bus enqueues and wakes
 never meet at a queue. A VEC_CFG write drops the selection in stage 2 (it was made with the
-vector's old owner).
+vector's old owner); so does a RECV being decided (it peeks its mailbox in the blocked
+queues' storage in that cycle and pops it in the next, where the move would pop).
 
 Interrupt timing: an edge of ``irq_in[v]`` in cycle ``t`` is selected in ``t``,
 moved in ``t + 1`` and enqueued in ``t + 2``; the task is at the head of the ready
@@ -90,7 +93,6 @@ from amaranth.lib.wiring import In, Out
 from . import wishbone
 from .decoder import AddressDecoder
 from .errorbank import ErrorBank
-from .fifobank import FifoBank
 from .muxes import and_or, any_of, onehot_mux
 from .notify import Notification
 from .pending import PendingCounters
@@ -140,8 +142,8 @@ class ATSIntc(wiring.Component):
         # ---- storage --------------------------------------------------------------
         pool = p.queue == "pool"
         m.submodules.ready = ready = ReadyQueues(p)
+        # the blocked queues (lists 0..V-1) and the mailboxes (lists V..V+S-1)
         m.submodules.blocked = blocked = BlockedQueues(p)
-        m.submodules.mailbox = mailbox = FifoBank(P * CH, p.ipc_depth, X, name="mailbox")
 
         m.submodules.pending = pcount = PendingCounters(V)
         pending = [pcount.pending[v] for v in range(V)]
@@ -193,14 +195,21 @@ class ATSIntc(wiring.Component):
 
         # entries held per process (USAGE) and in the pool; admission of a new task
         quota = [Signal(16, name=f"quota{i}", init=0xFFFF) for i in range(P)]
-        # a process holds at most the pool, or its ready queue and every blocked queue
-        most = p.pool if pool else D + V * p.blocked_depth
+        # a process holds at most the pool, or its ready queue, every blocked queue and
+        # its mailboxes
+        most = p.pool if pool else D + V * p.blocked_depth + CH * p.ipc_depth
         usage = [Signal(range(most + 1), name=f"usage{i}") for i in range(P)]
         used = Signal(range(p.pool + 1))        # pool backend: tasks held in all
         quota_ok = Signal(P)
         pool_ok = Signal()
+        # room for two new entries (a SEND's message and the handler it makes ready)
+        quota_ok2 = Signal(P)
+        pool_ok2 = Signal()
+        in_pool = used if P > 1 else usage[0]
         m.d.comb += [quota_ok.eq(Cat(u < q for u, q in zip(usage, quota))),
-                     pool_ok.eq(((used if P > 1 else usage[0]) < p.pool) if pool else 1)]
+                     quota_ok2.eq(Cat(u + 1 < q for u, q in zip(usage, quota))),
+                     pool_ok.eq((in_pool < p.pool) if pool else 1),
+                     pool_ok2.eq((in_pool + 1 < p.pool) if pool else 1)]
         hroom = Signal(P)                       # a new task may enter ready queue p
         m.d.comb += hroom.eq(room & quota_ok & Mux(pool_ok, (1 << P) - 1, 0))
 
@@ -324,7 +333,7 @@ class ATSIntc(wiring.Component):
         # HANDLER
         hch = Signal(range(max(2, P * CH)))
         m.d.comb += hch.eq(chan(proc, I("HANDLER")))
-        mnz, mfull = mailbox.nonempty, mailbox.full
+        mnz, mfull = blocked.nonempty[V:], blocked.full[V:]   # the mailboxes
         c = wr & H("HANDLER")
         busy = handler_v.bit_select(hch, 1)
         waiting = mnz.bit_select(hch, 1)
@@ -347,13 +356,16 @@ class ATSIntc(wiring.Component):
         c = wr & H("SEND")
         capok = Array(cap)[proc].bit_select(sq, 1)
         hv = handler_v.bit_select(slot, 1)
-        sroom = hroom.bit_select(sq, 1)
+        # the message counts against the receiver: an entry for it, and for the
+        # handler too if the SEND makes it ready
+        m_ok = ~mfull.bit_select(slot, 1) & quota_ok.bit_select(sq, 1) & pool_ok
+        sroom = room.bit_select(sq, 1) & quota_ok2.bit_select(sq, 1) & pool_ok2
         msg_ok = wdata != 0                  # 0 is what RECV returns for "none"
         error("PERMISSION", c & ~capok)
         error("INVALID", c & capok & ~msg_ok)
-        error("IPC_FULL", c & capok & msg_ok & mfull.bit_select(slot, 1))
+        error("IPC_FULL", c & capok & msg_ok & ~m_ok)
         c_send_ok = Signal()
-        m.d.comb += c_send_ok.eq(c & capok & msg_ok & ~mfull.bit_select(slot, 1))
+        m.d.comb += c_send_ok.eq(c & capok & msg_ok & m_ok)
         # a waiting handler moves at once if its process has room; otherwise it stays
         # in its slot and the wake engine moves it when room appears
         send_word = Array(handler)[slot]
@@ -462,10 +474,9 @@ class ATSIntc(wiring.Component):
         # cycle, and only if the master still holds cyc & stb: a withdrawn read
         # removes nothing
         m.d.comb += [
-            mailbox.pop.eq(recv_oh_r.any() & live), mailbox.pop_idx.eq(recv_ch_r),
-            mailbox.push.eq(mpush_r), mailbox.push_idx.eq(mpush_ch_r),
-            mailbox.push_data.eq(push_word_r),
-            blocked.push.eq(bpush_r), blocked.push_idx.eq(bpush_v_r),
+            # a BLOCK parks its task or a SEND appends its message (never both)
+            blocked.push.eq(bpush_r | mpush_r),
+            blocked.push_idx.eq(Mux(mpush_r, V + mpush_ch_r, bpush_v_r)),
             blocked.push_word.eq(push_word_r),
             # the ready queue peeked by the access decided now (or the DEQUEUE_WAIT
             # ending now) is the one its execute cycle pops
@@ -473,7 +484,7 @@ class ATSIntc(wiring.Component):
             ready.deq.eq(deq_r.any() & live),
             # one of these is selected (one-hot registers), the others are 0
             bus.dat_r.eq(Mux(deq_r.any() & ready.head_valid, ready.head_word, 0) |
-                         onehot_mux(recv_oh_r, mailbox.heads, X) | rdata_r),
+                         Mux(recv_oh_r.any(), blocked.head_word, 0) | rdata_r),
         ]
 
         # ---- interrupt events and pending counters --------------------------------------
@@ -506,14 +517,15 @@ class ATSIntc(wiring.Component):
         m.d.sync += room_v.eq(Cat(room.bit_select(owner[v], 1) for v in range(V)))
         m.submodules.wake = wake = WakeEngine(P, V, CH)
         m.d.comb += [
-            wake.vec_ready.eq((pnz_eff | hw_event) & blocked.nonempty & room_v),
+            wake.vec_ready.eq((pnz_eff | hw_event) & blocked.nonempty[:V] & room_v),
             wake.vec_still.eq(pnz_eff),
             wake.slot_ready.eq(hwait & Cat(room_q[s // CH] for s in range(S))),
             wake.slot_still.eq(hwait & ~recv_oh_r),
             wake.room.eq(room), wake.hroom.eq(hroom),
             wake.stall.eq(wr_req),
-            # a VEC_CFG write drops the selection (made with the old owner)
-            wake.drop.eq(wr & H("VEC_CFG", K)),
+            # a VEC_CFG write drops the selection (made with the old owner); so does
+            # a RECV (its execute cycle pops a mailbox, the move would pop a vector)
+            wake.drop.eq((wr & H("VEC_CFG", K)) | c_recv),
         ]
         for v in range(V):
             m.d.comb += wake.vec_owner[v].eq(onehot(owner[v], P))
@@ -524,27 +536,39 @@ class ATSIntc(wiring.Component):
         m.d.comb += [fire_v.eq(fire & w2_isv),
                      fire_h.eq(Mux(fire, w2_oh[V:], 0))]
         # the blocked queue's head is read in the select cycle; a vector's task leaves
-        # its blocked queue when the wake fires
-        m.d.comb += [blocked.peek.eq(wake.peek_vector),
-                     blocked.pop.eq(fire_v), blocked.pop_idx.eq(w2_v)]
+        # its blocked queue when the wake fires. A RECV decided now peeks its mailbox
+        # instead and pops it in its execute cycle (the wake's selection is dropped)
+        recv_pop = Signal()
+        m.d.comb += [recv_pop.eq(recv_oh_r.any() & live),
+                     blocked.peek.eq(Mux(c_recv, V + rch, wake.peek_vector)),
+                     blocked.pop.eq(fire_v | recv_pop),
+                     blocked.pop_idx.eq(Mux(recv_oh_r.any(), V + recv_ch_r, w2_v))]
         m.d.sync += handler_v.eq((handler_v | hset_oh) & ~hclr_oh & ~fire_h)
 
         # enqueue register: a bus enqueue or a wake (never both: a wake needs ~wr_req)
         bus_enq_oh = Signal(P)
         m.d.comb += bus_enq_oh.eq(and_or([(cnd, oh) for cnd, oh, _ in bus_enq], P))
         # USAGE: +1 for a task accepted by the bus (ready or parked) or a handler woken
-        # by the wake engine, -1 for a task dequeued; a woken blocked task stays counted
+        # by the wake engine, -1 for a task dequeued; a woken blocked task stays counted.
+        # +1 for a message accepted by a SEND (the receiver's), -1 for a message received
         inc = Signal(P)
         dec = Signal(P)
+        inc_msg = Signal(P)
+        dec_msg = Signal(P)
         m.d.comb += [inc.eq(bus_enq_oh | Mux(park, proc_oh, 0) |
                             Mux(fire & ~w2_isv, w2_poh, 0)),
-                     dec.eq(Mux(deq_r.any() & live & ready.head_valid, deq_r, 0))]
+                     dec.eq(Mux(deq_r.any() & live & ready.head_valid, deq_r, 0)),
+                     inc_msg.eq(Mux(c_send_ok, onehot(sq, P), 0)),
+                     # (errwin_r[1:]: the process of the access in its execute cycle)
+                     dec_msg.eq(Mux(recv_pop, errwin_r[1:], 0))]
         for i in range(P):
             move_in = Mux(vcfg & (cfg_w.OWNER == i), vcfg_cnt, 0)
             move_out = Mux(vcfg & (vcfg_old == i), vcfg_cnt, 0)
-            m.d.sync += usage[i].eq(usage[i] + inc[i] - dec[i] + move_in - move_out)
+            m.d.sync += usage[i].eq(usage[i] + inc[i] + inc_msg[i] - dec[i] - dec_msg[i] +
+                                    move_in - move_out)
         if pool and P > 1:                  # (with one process it is USAGE[0])
-            m.d.sync += used.eq(used + inc.any() - dec.any())
+            m.d.sync += used.eq(used + inc.any() + inc_msg.any() - dec.any() -
+                                dec_msg.any())
         m.d.sync += [
             enq_r.eq(bus_enq_oh | Mux(fire, w2_poh, 0)),
             enq_word_r.eq(Mux(wr_req, Mux(H("SEND"), send_word, wdata),
@@ -583,8 +607,8 @@ class ATSIntc(wiring.Component):
         # white-box view for the formal proof (tests/test_controller_formal.py)
         self._probe = SimpleNamespace(
             req=req, wr=wr, live=live, pending=pending, ready=ready, blocked=blocked,
-            usage=usage, quota=quota, inc=inc,
-            mailbox=mailbox, enq_r=enq_r, deq_r=deq_r, consume_r=consume_r, fire_v=fire_v,
+            usage=usage, quota=quota, inc=inc, inc_msg=inc_msg, mpush_r=mpush_r,
+            enq_r=enq_r, deq_r=deq_r, consume_r=consume_r, fire_v=fire_v,
             w2_oh=w2_oh, bpush_r=bpush_r, bpush_v_r=bpush_v_r, push_word_r=push_word_r,
             hset_r=hset_r, hclr_oh=hclr_oh, handler_v=handler_v, raise_r=raise_r,
             # a task word accepted into the controller by the access decided now:

@@ -1,14 +1,17 @@
 """The controller's ready and blocked queues, with two storage backends.
 
-* ``pool`` (default): every ready queue (one FIFO list per process and priority) and
-  every blocked queue (one FIFO list per vector) is a list of a
-  :class:`~atsintc.taskpool.TaskPool` in block RAM; capacity is shared (the controller
-  admits a new task only while ``USAGE < QUOTA`` and the pool has room, so a pool
-  never overflows). The ready lists and the blocked lists are two pools of ``pool``
-  entries each, because a wake pops a blocked task and the bus pushes or pops a ready
-  task in the same cycle; together they never hold more than ``pool`` tasks.
+* ``pool`` (default): every ready queue (one FIFO list per process and priority),
+  every blocked queue (one FIFO list per vector) and every IPC mailbox (one FIFO list
+  per process and channel) is a list of a :class:`~atsintc.taskpool.TaskPool` in block
+  RAM; capacity is shared (the controller admits a new task or message only while
+  ``USAGE < QUOTA`` and the pool has room, so a pool never overflows; a mailbox also
+  stops at ``ipc_depth`` messages). The ready lists are one pool, the blocked queues
+  and mailboxes a second one, each of ``pool`` entries, because a wake pops a blocked
+  task and the bus pushes or pops a ready task in the same cycle; together they never
+  hold more than ``pool`` entries.
 * ``systolic``: one :class:`~atsintc.pqueue.PriorityQueue` of ``ready_depth`` entries per
-  process and a :class:`~atsintc.fifobank.FifoBank` of ``blocked_depth`` per vector.
+  process, a :class:`~atsintc.fifobank.FifoBank` of ``blocked_depth`` per vector and
+  one of ``ipc_depth`` per mailbox.
 
 Both present the same ports, all acting at the clock edge ending the cycle:
 
@@ -23,12 +26,14 @@ ReadyQueues
     ``count[i]``, ``empty``, ``full`` (always 0 for the pool), ``best[i]`` (priority of
     the best task, valid when not empty): registers.
 
-BlockedQueues
-    ``push``/``push_idx``/``push_word``: append to vector ``push_idx``'s queue (never a
-    full one). ``peek`` (vector, any cycle): ``head_word`` in the next cycle is that
-    queue's oldest task after this cycle's operations. ``pop``/``pop_idx``: remove it
-    (the vector peeked in the cycle before; never an empty queue). ``count[v]``,
-    ``nonempty``, ``full`` (always 0 for the pool): registers.
+BlockedQueues (the blocked queues and the mailboxes: list ``v < vectors`` is vector
+``v``'s queue, list ``vectors + s`` the mailbox of handler slot ``s``)
+    ``push``/``push_idx``/``push_word``: append to list ``push_idx`` (never a full
+    one). ``peek`` (list, any cycle): ``head_word`` in the next cycle is that list's
+    oldest word after this cycle's operations. ``pop``/``pop_idx``: remove it (the list
+    peeked in the cycle before; never an empty list). One push and one pop per cycle.
+    ``count[l]`` and ``nonempty`` are registers; ``full`` (a blocked queue: always 0
+    for the pool; a mailbox: ``ipc_depth`` messages) is derived from the counts.
 """
 
 from amaranth.hdl import *
@@ -154,50 +159,65 @@ class ReadyQueues(wiring.Component):
 
 
 class BlockedQueues(wiring.Component):
-    """See the module docstring. ``params``: :class:`atsintc.regmap.Params`."""
+    """See the module docstring. ``params``: :class:`atsintc.regmap.Params`.
+
+    Lists ``0 .. vectors-1`` are the blocked queues, ``vectors + s`` the mailbox of
+    handler slot ``s = process * channels + channel`` (a mailbox is full at
+    ``ipc_depth`` messages: ``full``)."""
 
     def __init__(self, params):
         self.params = p = params
-        V = p.vectors
-        cap = p.pool if p.queue == "pool" else p.blocked_depth
+        V, S = p.vectors, p.processes * p.channels
+        L = V + S
+        cap = p.pool if p.queue == "pool" else max(p.blocked_depth, p.ipc_depth)
         super().__init__({
             "push": In(1),
-            "push_idx": In(_bits(V)),
+            "push_idx": In(_bits(L)),
             "push_word": In(p.xlen),
-            "peek": In(_bits(V)),
+            "peek": In(_bits(L)),
             "head_word": Out(p.xlen),
             "pop": In(1),
-            "pop_idx": In(_bits(V)),
-            "count": Out(data.ArrayLayout(range(cap + 1), V)),
-            "nonempty": Out(V),
-            "full": Out(V),
+            "pop_idx": In(_bits(L)),
+            "count": Out(data.ArrayLayout(range(cap + 1), L)),
+            "nonempty": Out(L),
+            "full": Out(L),
         })
         if p.queue == "pool":
-            self.pool = TaskPool(size=p.pool, lists=V, width=p.xlen)
+            self.pool = TaskPool(size=p.pool, lists=L, width=p.xlen)
         else:
             self.fifos = FifoBank(V, p.blocked_depth, p.xlen, name="blocked")
+            self.mailboxes = FifoBank(S, p.ipc_depth, p.xlen, name="mailbox")
 
     def elaborate(self, platform):
         m = Module()
         p = self.params
-        V = p.vectors
+        V, S = p.vectors, p.processes * p.channels
         if p.queue == "pool":
             m.submodules.pool = q = self.pool
             m.d.comb += [q.push.eq(self.push), q.push_list.eq(self.push_idx),
                          q.word.eq(self.push_word), q.pop.eq(self.pop),
                          q.pop_list.eq(self.pop_idx), q.peek.eq(self.peek),
                          self.head_word.eq(q.peek_word), self.nonempty.eq(q.nonempty)]
-            for v in range(V):
-                m.d.comb += self.count[v].eq(q.counts[v])
+            for i in range(V + S):
+                m.d.comb += self.count[i].eq(q.counts[i])
+            for s in range(S):                  # the per-mailbox bound
+                m.d.comb += self.full[V + s].eq(q.counts[V + s] >= p.ipc_depth)
             return m
-        m.submodules.fifos = q = self.fifos
+        # systolic backend: a FIFO bank for the blocked queues, one for the mailboxes
+        m.submodules.fifos = bq = self.fifos
+        m.submodules.mailboxes = mq = self.mailboxes
         peek_r = Signal.like(self.peek)
         m.d.sync += peek_r.eq(self.peek)
-        m.d.comb += [q.push.eq(self.push), q.push_idx.eq(self.push_idx),
-                     q.push_data.eq(self.push_word), q.pop.eq(self.pop),
-                     q.pop_idx.eq(self.pop_idx),
-                     self.head_word.eq(Array(q.heads)[peek_r]),
-                     self.nonempty.eq(q.nonempty), self.full.eq(q.full)]
-        for v in range(V):
-            m.d.comb += self.count[v].eq(q.counts[v])
+        for bank, base, n in ((bq, 0, V), (mq, V, S)):
+            here = lambda idx: (idx >= base) & (idx < base + n)
+            m.d.comb += [bank.push.eq(self.push & here(self.push_idx)),
+                         bank.push_idx.eq(self.push_idx - base),
+                         bank.push_data.eq(self.push_word),
+                         bank.pop.eq(self.pop & here(self.pop_idx)),
+                         bank.pop_idx.eq(self.pop_idx - base)]
+            for i in range(n):
+                m.d.comb += self.count[base + i].eq(bank.counts[i])
+        m.d.comb += [self.head_word.eq(Array(bq.heads + mq.heads)[peek_r]),
+                     self.nonempty.eq(Cat(bq.nonempty, mq.nonempty)),
+                     self.full.eq(Cat(bq.full, mq.full))]
         return m

@@ -42,7 +42,9 @@ ERRORS = [
     ("BLOCKED_FULL", "a block was refused: the vector's blocked queue was full (systolic "
                      "backend), or the process's QUOTA was reached or the task pool was "
                      "empty"),
-    ("IPC_FULL", "a send was refused because the channel's pending-message queue was full"),
+    ("IPC_FULL", "a send was refused: the receiver's channel already held IPC_DEPTH "
+                 "messages, or the receiver's QUOTA was reached or the task pool was "
+                 "empty"),
     ("PERMISSION", "refused: vector not owned by this process, or no capability to send "
                    "to the receiver"),
     ("INVALID", "refused: task word 0 or priority out of range, message word 0, an "
@@ -126,12 +128,15 @@ KERNEL = Window("KERNEL", "Kernel-only control window at offset 0x0000.", (
               "with the task pool)"),
         Field("BLOCKED_DEPTH", 16, 8, "blocked-queue depth per vector (systolic backend; "
               "0 with the task pool)"),
-        Field("IPC_DEPTH", 24, 8, "pending messages per channel")),
+        Field("IPC_DEPTH", 24, 8, "pending messages per channel (at most; with the "
+              "task pool they also take pool entries and count against the receiver's "
+              "QUOTA)")),
         reset=lambda p: (0 if p.queue == "pool" else p.ready_depth | p.blocked_depth << 16)
         | p.ipc_depth << 24),
     Register("CONFIG2", 0x028, "R", "Build parameters: the task pool (constant).", fields=(
-        Field("POOL", 0, 24, "entries of the task pool shared by every ready and blocked "
-              "queue; 0 with the systolic backend (fixed depths, CONFIG1)"),),
+        Field("POOL", 0, 24, "entries of the task pool shared by every ready queue, "
+              "blocked queue and mailbox; 0 with the systolic backend (fixed depths, "
+              "CONFIG1)"),),
         reset=lambda p: p.pool if p.queue == "pool" else 0),
     Register("READY_SUMMARY", 0x018, "R",
              "Bit p is set when process slot p has at least one ready task."),
@@ -165,14 +170,19 @@ KERNEL = Window("KERNEL", "Kernel-only control window at offset 0x0000.", (
              "(none at reset; the kernel grants them, its own included).",
              count="processes"),
     Register("QUOTA", 0x900, "RW",
-             "Entries process p may hold: its ready tasks plus the tasks blocked on the "
+             "Entries process p may hold: its ready tasks, the tasks blocked on the "
              "vectors it owns (a task woken from a vector stays counted, now as ready; a "
              "VEC_CFG that gives a vector to another process moves its blocked tasks' "
-             "count with it). An ENQUEUE, BLOCK or HANDLER/SEND that would make a handler "
-             "ready beyond it is refused (READY_FULL/BLOCKED_FULL) or waits (a handler, "
-             "like for a full ready queue). Messages are not counted: they wait in their "
-             "channel's mailbox of IPC_DEPTH entries, so a sender cannot use up the "
-             "receiver's quota. Lowering QUOTA below USAGE removes nothing.",
+             "count with it) and the messages waiting in its channels (counted from the "
+             "SEND that delivers them to the RECV that takes them). A handler waiting in "
+             "its slot is not counted. An ENQUEUE or BLOCK beyond it is refused "
+             "(READY_FULL/BLOCKED_FULL), a SEND too (IPC_FULL); a handler that would "
+             "become ready beyond it waits in its slot, as for a full ready queue (a SEND "
+             "to a waiting handler needs an entry for the message and one for the "
+             "handler, else the message is taken and the handler waits). A channel holds "
+             "at most IPC_DEPTH messages, so senders can take at most IPC_DEPTH entries "
+             "per channel of the receiver's quota. Lowering QUOTA below USAGE removes "
+             "nothing.",
              count="processes", fields=(Field("QUOTA", 0, 16, "limit (65535 at reset: no "
                                                             "limit but the pool)"),),
              reset=0xFFFF),
@@ -212,11 +222,14 @@ PROCESS = Window("PROCESS", "Window of process slot p at offset 0x1000 * (p + 1)
              "ready when a message is waiting on c (at once if one is and the process may "
              "take a new ready task: room, QUOTA, pool; otherwise as soon as it may).", count="channels"),
     Register("RECV", 0x480, "R", "Pop the oldest message of channel c; 0 if none. "
-             "Removed only when the read completes, like DEQUEUE.", count="channels"),
+             "Removed only when the read completes, like DEQUEUE; its entry is freed "
+             "(USAGE - 1).", count="channels"),
     Register("SEND", 0x500, "W", "Send a message word (not 0) to process q, channel c: "
-             "element index q * CHANNELS + c. Needs CAP[this process] bit q. A handler "
-             "waiting on the channel is made ready (when q may take a new ready task: "
-             "room, QUOTA, pool).",
+             "element index q * CHANNELS + c. Needs CAP[this process] bit q. Refused "
+             "(IPC_FULL) when the channel holds IPC_DEPTH messages or q is at its QUOTA "
+             "or the pool is used up. A handler waiting on the channel is made ready "
+             "(when q may take a new ready task after the message: room, QUOTA, pool; "
+             "otherwise as soon as it may).",
              count="sendslots"),
 ))
 
