@@ -1087,7 +1087,7 @@ async def test_dense_random(dut):
         handler_out[s] = None
 
     storm_task = cocotb.start_soon(storm())
-    ops = max(2000, OPS // 2)
+    ops = max(2000, OPS)
     for _ in range(ops):
         r = rnd.random()
         p = rnd.randrange(P)

@@ -91,8 +91,11 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from . import wishbone
+from .admission import Admission
+from .blockingdeq import BlockingDequeue
 from .decoder import AddressDecoder
 from .errorbank import ErrorBank
+from .irqevents import IrqEvents
 from .muxes import and_or, any_of, onehot_mux
 from .notify import Notification
 from .pending import PendingCounters
@@ -150,7 +153,6 @@ class ATSIntc(wiring.Component):
         pnz = pcount.nonzero                # pending[v] != 0, as a register
         owner = [Signal(range(max(2, P)), name=f"owner{v}") for v in range(V)]
         level = Signal(V)
-        gate = Signal(V, init=(1 << V) - 1)
         handler = [Signal(X, name=f"handler{i}") for i in range(P * CH)]
         handler_v = Signal(S)
         cap = [Signal(P, name=f"cap{i}") for i in range(P)]
@@ -193,25 +195,14 @@ class ATSIntc(wiring.Component):
             else:
                 m.d.comb += room[i].eq(~ready.full[i] & ~(enq_r[i] & (cnt == D - 1)))
 
-        # entries held per process (USAGE) and in the pool; admission of a new task
-        quota = [Signal(16, name=f"quota{i}", init=0xFFFF) for i in range(P)]
+        # entries held per process (USAGE, QUOTA) and in the pool; admission of new ones
         # a process holds at most the pool, or its ready queue, every blocked queue and
         # its mailboxes
         most = p.pool if pool else D + V * p.blocked_depth + CH * p.ipc_depth
-        usage = [Signal(range(most + 1), name=f"usage{i}") for i in range(P)]
-        used = Signal(range(p.pool + 1))        # pool backend: tasks held in all
-        quota_ok = Signal(P)
-        pool_ok = Signal()
-        # room for two new entries (a SEND's message and the handler it makes ready)
-        quota_ok2 = Signal(P)
-        pool_ok2 = Signal()
-        in_pool = used if P > 1 else usage[0]
-        m.d.comb += [quota_ok.eq(Cat(u < q for u, q in zip(usage, quota))),
-                     quota_ok2.eq(Cat(u + 1 < q for u, q in zip(usage, quota))),
-                     pool_ok.eq((in_pool < p.pool) if pool else 1),
-                     pool_ok2.eq((in_pool + 1 < p.pool) if pool else 1)]
+        m.submodules.admission = adm = Admission(P, most, p.pool if pool else None)
+        quota, usage = [adm.quota[i] for i in range(P)], [adm.usage[i] for i in range(P)]
         hroom = Signal(P)                       # a new task may enter ready queue p
-        m.d.comb += hroom.eq(room & quota_ok & Mux(pool_ok, (1 << P) - 1, 0))
+        m.d.comb += hroom.eq(room & adm.entry_ok)
 
         # ---- address decode (generated from the register map) ----------------------
         m.submodules.decoder = decode = AddressDecoder(self.map, self.addr_width,
@@ -273,7 +264,7 @@ class ATSIntc(wiring.Component):
             return Cat(c[:cbits], pr) if pow2 else pr * CH + c
 
         room_pr = hroom.bit_select(proc, 1)        # room for a new ready task
-        entry_ok = quota_ok.bit_select(proc, 1) & pool_ok   # an entry for a new task
+        entry_ok = adm.entry_ok.bit_select(proc, 1)   # an entry for a new task
         ok_w = Signal()
         m.d.comb += ok_w.eq(task_ok(wdata))
         bus_enq = []                    # (condition, one-hot queue, word)
@@ -358,8 +349,8 @@ class ATSIntc(wiring.Component):
         hv = handler_v.bit_select(slot, 1)
         # the message counts against the receiver: an entry for it, and for the
         # handler too if the SEND makes it ready
-        m_ok = ~mfull.bit_select(slot, 1) & quota_ok.bit_select(sq, 1) & pool_ok
-        sroom = room.bit_select(sq, 1) & quota_ok2.bit_select(sq, 1) & pool_ok2
+        m_ok = ~mfull.bit_select(slot, 1) & adm.entry_ok.bit_select(sq, 1)
+        sroom = room.bit_select(sq, 1) & adm.entry2_ok.bit_select(sq, 1)
         msg_ok = wdata != 0                  # 0 is what RECV returns for "none"
         error("PERMISSION", c & ~capok)
         error("INVALID", c & capok & ~msg_ok)
@@ -409,8 +400,8 @@ class ATSIntc(wiring.Component):
             m.d.sync += Array(cap)[cc].eq(wdata[:P])
         read(H("CAP", K), Array(cap)[cc])
         qi = I("QUOTA", K)
-        with m.If(wr & H("QUOTA", K)):
-            m.d.sync += Array(quota)[qi].eq(data.View(view(K, "QUOTA"), wdata[:32]).QUOTA)
+        m.d.comb += [adm.quota_we.eq(wr & H("QUOTA", K)), adm.quota_idx.eq(qi),
+                     adm.quota_data.eq(data.View(view(K, "QUOTA"), wdata[:32]).QUOTA)]
         read(H("QUOTA", K), Array(quota)[qi])
         read(H("USAGE", K), Array(usage)[I("USAGE", K)])
         read(H("CONFIG2", K), self.map.lookup(K, "CONFIG2").reset_value(p))
@@ -428,25 +419,12 @@ class ATSIntc(wiring.Component):
         m.d.comb += rdata.eq(and_or(rdata_terms, X))
 
         # ---- blocking dequeue: the bus is held until a task arrives or time runs out --
-        wait_p = Signal(range(max(2, P)))
-        wait_left = Signal(32)
-        wait_done = Signal()
-        wait_deq = Signal()
-        with m.If(start_wait):
-            m.d.sync += [wait_state.eq(1), wait_p.eq(proc),
-                         wait_left.eq(Array(timeout)[proc])]
-        with m.If(wait_state):
-            with m.If(~live):
-                # the master withdrew the access: the wait ends, nothing is popped
-                m.d.sync += wait_state.eq(0)
-            with m.Elif(avail.bit_select(wait_p, 1)):
-                m.d.comb += [wait_done.eq(1), wait_deq.eq(1)]
-                m.d.sync += wait_state.eq(0)
-            with m.Elif(wait_left == 1):
-                m.d.comb += wait_done.eq(1)
-                m.d.sync += wait_state.eq(0)
-            with m.Else():
-                m.d.sync += wait_left.eq(wait_left - 1)
+        m.submodules.wait = bdq = BlockingDequeue(P)
+        m.d.comb += [bdq.start.eq(start_wait), bdq.proc.eq(proc),
+                     bdq.timeout.eq(Array(timeout)[proc]), bdq.live.eq(live),
+                     bdq.avail.eq(avail),
+                     wait_state.eq(bdq.waiting)]
+        wait_p, wait_done, wait_deq = bdq.wait_proc, bdq.done, bdq.deq
 
         # ---- decide -> execute registers ----------------------------------------------
         m.d.sync += [
@@ -487,19 +465,12 @@ class ATSIntc(wiring.Component):
                          Mux(recv_oh_r.any(), blocked.head_word, 0) | rdata_r),
         ]
 
-        # ---- interrupt events and pending counters --------------------------------------
-        # irq_q samples the lines in every cycle, also during reset: a line that is high
-        # at the end of reset is not a rising edge
-        irq_q = Signal(V, reset_less=True)
-        m.d.sync += irq_q.eq(self.irq_in)
-        edge = self.irq_in & ~irq_q
-        lvl = self.irq_in & gate
-        level_ev = Signal(V)
-        hw_event = Signal(V)
-        m.d.comb += [level_ev.eq(level & lvl),
-                     hw_event.eq(level_ev | (~level & edge))]
-        # gate: closes at a level event, opens at every accepted BLOCK on the vector
-        m.d.sync += gate.eq((gate & ~level_ev) | consume_r | Mux(bpush_r, onehot(bpush_v_r, V), 0))
+        # ---- interrupt events --------------------------------------------------------
+        # the gate (level mode) opens at every accepted BLOCK on the vector
+        m.submodules.irq_events = irqev = IrqEvents(V)
+        hw_event = irqev.event
+        m.d.comb += [irqev.irq_in.eq(self.irq_in), irqev.level.eq(level),
+                     irqev.open.eq(consume_r | Mux(bpush_r, onehot(bpush_v_r, V), 0))]
 
         # ---- wake engine -----------------------------------------------------------------
         # Sources: V vectors (a pending event and a blocked task) and S handler slots (a
@@ -561,14 +532,9 @@ class ATSIntc(wiring.Component):
                      inc_msg.eq(Mux(c_send_ok, onehot(sq, P), 0)),
                      # (errwin_r[1:]: the process of the access in its execute cycle)
                      dec_msg.eq(Mux(recv_pop, errwin_r[1:], 0))]
-        for i in range(P):
-            move_in = Mux(vcfg & (cfg_w.OWNER == i), vcfg_cnt, 0)
-            move_out = Mux(vcfg & (vcfg_old == i), vcfg_cnt, 0)
-            m.d.sync += usage[i].eq(usage[i] + inc[i] + inc_msg[i] - dec[i] - dec_msg[i] +
-                                    move_in - move_out)
-        if pool and P > 1:                  # (with one process it is USAGE[0])
-            m.d.sync += used.eq(used + inc.any() + inc_msg.any() - dec.any() -
-                                dec_msg.any())
+        m.d.comb += [adm.inc.eq(inc), adm.inc_msg.eq(inc_msg), adm.dec.eq(dec),
+                     adm.dec_msg.eq(dec_msg), adm.move.eq(vcfg), adm.move_from.eq(vcfg_old),
+                     adm.move_to.eq(cfg_w.OWNER), adm.move_count.eq(vcfg_cnt)]
         m.d.sync += [
             enq_r.eq(bus_enq_oh | Mux(fire, w2_poh, 0)),
             enq_word_r.eq(Mux(wr_req, Mux(H("SEND"), send_word, wdata),
