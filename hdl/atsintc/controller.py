@@ -136,6 +136,21 @@ class ATSIntc(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
+        st = SimpleNamespace()          # the signals the stages share
+        self._storage(m, st)
+        self._bus(m, st)
+        self._decide_process(m, st)
+        self._decide_kernel(m, st)
+        self._execute(m, st)
+        self._wake(m, st)
+        self._enqueue(m, st)
+        self._errors(m, st)
+        self._probe_view(m, st)
+        self._notify(m, st)
+        return m
+
+    def _storage(self, m, st):
+        """The queues, counters and registers that the stages share."""
         p = self.params
         P, V, CH, X = p.processes, p.vectors, p.channels, p.xlen
         S = P * CH                          # handler slots / mailboxes
@@ -203,7 +218,23 @@ class ATSIntc(wiring.Component):
         quota, usage = [adm.quota[i] for i in range(P)], [adm.usage[i] for i in range(P)]
         hroom = Signal(P)                       # a new task may enter ready queue p
         m.d.comb += hroom.eq(room & adm.entry_ok)
+        # for the later stages
+        st.CH, st.P, st.S, st.V, st.X, st.adm, st.blocked = CH, P, S, V, X, adm, blocked
+        st.bpush_r, st.bpush_v_r, st.bus, st.cap = bpush_r, bpush_v_r, bus, cap
+        st.consume_r, st.cur_prio, st.deq_r, st.enq_r = consume_r, cur_prio, deq_r, enq_r
+        st.enq_word_r, st.err, st.errwin_r, st.handler = enq_word_r, err, errwin_r, handler
+        st.handler_v, st.hclr_ch_r, st.hclr_r, st.hroom = handler_v, hclr_ch_r, hclr_r, hroom
+        st.hset_ch_r, st.hset_r, st.irq_en, st.level = hset_ch_r, hset_r, irq_en, level
+        st.mpush_ch_r, st.mpush_r, st.occ, st.owner, st.p = mpush_ch_r, mpush_r, occ, owner, p
+        st.pcount, st.pending, st.pnz, st.push_word_r = pcount, pending, pnz, push_word_r
+        st.quota, st.raise_r, st.rdata_r, st.ready = quota, raise_r, rdata_r, ready
+        st.recv_ch_r, st.recv_oh_r, st.room, st.timeout = recv_ch_r, recv_oh_r, room, timeout
+        st.usage = usage
 
+    def _bus(self, m, st):
+        """Address decode and the bus handshake: ``req`` is high in the decide cycle of
+        an access; helpers that the decide stage uses to record errors and read data."""
+        p, bus, CH, hroom, adm = st.p, st.bus, st.CH, st.hroom, st.adm
         # ---- address decode (generated from the register map) ----------------------
         m.submodules.decoder = decode = AddressDecoder(self.map, self.addr_width,
                                                     self.word_bytes)
@@ -268,7 +299,25 @@ class ATSIntc(wiring.Component):
         ok_w = Signal()
         m.d.comb += ok_w.eq(task_ok(wdata))
         bus_enq = []                    # (condition, one-hot queue, word)
+        # for the later stages
+        st.H, st.I, st.ack_r, st.bus_enq, st.cbits, st.chan = H, I, ack_r, bus_enq, cbits, chan
+        st.decode, st.entry_ok, st.error, st.in_proc = decode, entry_ok, error, in_proc
+        st.live, st.ok_w, st.onehot, st.pow2, st.proc = live, ok_w, onehot, pow2, proc
+        st.proc_oh, st.rd, st.rdata_terms, st.read, st.req = proc_oh, rd, rdata_terms, read, req
+        st.room_pr, st.seterr, st.view, st.wait_state = room_pr, seterr, view, wait_state
+        st.wdata, st.wr, st.wr_part, st.wr_req = wdata, wr, wr_part, wr_req
 
+    def _decide_process(self, m, st):
+        """Decide stage, process windows: each operation's checks, errors, read data
+        and effects (registered for the execute stage)."""
+        proc, wr, H, err, error, I, V = st.proc, st.wr, st.H, st.err, st.error, st.I, st.V
+        ok_w, room, room_pr, bus_enq = st.ok_w, st.room, st.room_pr, st.bus_enq
+        proc_oh, wdata, P, ready, read = st.proc_oh, st.wdata, st.P, st.ready, st.read
+        enq_r, rd, timeout, irq_en = st.enq_r, st.rd, st.timeout, st.irq_en
+        cur_prio, occ, onehot, owner, pnz = st.cur_prio, st.occ, st.onehot, st.owner, st.pnz
+        blocked, entry_ok, CH, chan = st.blocked, st.entry_ok, st.CH, st.chan
+        handler_v, handler, cbits, pow2 = st.handler_v, st.handler, st.cbits, st.pow2
+        cap, adm = st.cap, st.adm
         # ---- process-window operations -------------------------------------------------
         # ENQUEUE
         c = wr & H("ENQUEUE")
@@ -362,7 +411,19 @@ class ATSIntc(wiring.Component):
         send_word = Array(handler)[slot]
         bus_enq.append((c_send_ok & hv & sroom, onehot(sq, P), send_word))
         hclr = c_send_ok & hv & sroom
+        # for the later stages
+        st.avail, st.blk_oh, st.blk_v, st.c_recv = avail, blk_oh, blk_v, c_recv
+        st.c_send_ok, st.consume, st.deq_now, st.hch = c_send_ok, consume, deq_now, hch
+        st.hclr, st.hset, st.mnz, st.park, st.rch = hclr, hset, mnz, park, rch
+        st.send_word, st.slot, st.sq, st.start_wait = send_word, slot, sq, start_wait
 
+    def _decide_kernel(self, m, st):
+        """Decide stage, kernel window."""
+        p, read, H, I, occ, err, P = st.p, st.read, st.H, st.I, st.occ, st.err, st.P
+        view, ready, V, wr, wdata, error = st.view, st.ready, st.V, st.wr, st.wdata, st.error
+        level, owner, pending, blocked = st.level, st.owner, st.pending, st.blocked
+        onehot, cap, adm, quota, usage = st.onehot, st.cap, st.adm, st.quota, st.usage
+        req, decode, wr_part = st.req, st.decode, st.wr_part
         # ---- kernel-window operations ------------------------------------------------
         K = "KERNEL"
         read(H("ID", K), self.map.lookup(K, "ID").reset)
@@ -413,7 +474,26 @@ class ATSIntc(wiring.Component):
 
         error("UNMAPPED", req & ~decode.mapped)
         error("INVALID", wr_part & decode.writable)
+        # for the later stages
+        st.K, st.cfg_w, st.raise_v, st.vcfg, st.vcfg_cnt = K, cfg_w, raise_v, vcfg, vcfg_cnt
+        st.vcfg_old = vcfg_old
 
+    def _execute(self, m, st):
+        """The read data, the DEQUEUE_WAIT state, the decide -> execute registers and
+        the execute stage (queue pushes and pops, ``dat_r``)."""
+        S, X, rdata_terms, bus, P = st.S, st.X, st.rdata_terms, st.bus, st.P
+        start_wait, proc, timeout, live = st.start_wait, st.proc, st.timeout, st.live
+        avail, wait_state, ack_r, req = st.avail, st.wait_state, st.ack_r, st.req
+        rdata_r, deq_r, deq_now, proc_oh = st.rdata_r, st.deq_r, st.deq_now, st.proc_oh
+        onehot, recv_ch_r, rch, recv_oh_r = st.onehot, st.recv_ch_r, st.rch, st.recv_oh_r
+        c_recv, mnz, CH, bpush_r, park = st.c_recv, st.mnz, st.CH, st.bpush_r, st.park
+        bpush_v_r, blk_v, mpush_r, c_send_ok = st.bpush_v_r, st.blk_v, st.mpush_r, st.c_send_ok
+        mpush_ch_r, slot, push_word_r, wdata = st.mpush_ch_r, st.slot, st.push_word_r, st.wdata
+        consume, consume_r, blk_oh, raise_r = st.consume, st.consume_r, st.blk_oh, st.raise_r
+        raise_v, errwin_r, in_proc, hset_r = st.raise_v, st.errwin_r, st.in_proc, st.hset_r
+        hset, hset_ch_r, hch, hclr, hclr_r = st.hset, st.hset_ch_r, st.hch, st.hclr, st.hclr_r
+        hclr_ch_r, handler, V, blocked = st.hclr_ch_r, st.handler, st.V, st.blocked
+        ready = st.ready
         # ---- read data -----------------------------------------------------------------
         rdata = Signal(X)
         m.d.comb += rdata.eq(and_or(rdata_terms, X))
@@ -464,7 +544,17 @@ class ATSIntc(wiring.Component):
             bus.dat_r.eq(Mux(deq_r.any() & ready.head_valid, ready.head_word, 0) |
                          Mux(recv_oh_r.any(), blocked.head_word, 0) | rdata_r),
         ]
+        # for the later stages
+        st.hclr_oh, st.hset_oh = hclr_oh, hset_oh
 
+    def _wake(self, m, st):
+        """Interrupt events, the wake engine and the blocked queues' pops."""
+        level, K, V, consume_r, bpush_r = st.level, st.K, st.V, st.consume_r, st.bpush_r
+        onehot, bpush_v_r, S, blocked, room = st.onehot, st.bpush_v_r, st.S, st.blocked, st.room
+        owner, pnz, handler_v, hclr_oh, mnz = st.owner, st.pnz, st.handler_v, st.hclr_oh, st.mnz
+        P, hroom, CH, H, recv_oh_r, wr = st.P, st.hroom, st.CH, st.H, st.recv_oh_r, st.wr
+        wr_req, c_recv, live, rch = st.wr_req, st.c_recv, st.live, st.rch
+        recv_ch_r, hset_oh = st.recv_ch_r, st.hset_oh
         # ---- interrupt events --------------------------------------------------------
         # the gate (level mode) opens at every accepted BLOCK on the vector
         m.submodules.irq_events = irqev = IrqEvents(V)
@@ -515,7 +605,22 @@ class ATSIntc(wiring.Component):
                      blocked.pop.eq(fire_v | recv_pop),
                      blocked.pop_idx.eq(Mux(recv_oh_r.any(), V + recv_ch_r, w2_v))]
         m.d.sync += handler_v.eq((handler_v | hset_oh) & ~hclr_oh & ~fire_h)
+        # for the later stages
+        st.fire, st.fire_v, st.hw_event, st.recv_pop = fire, fire_v, hw_event, recv_pop
+        st.w2_isv, st.w2_oh, st.w2_poh = w2_isv, w2_oh, w2_poh
 
+    def _enqueue(self, m, st):
+        """The enqueue register (a bus enqueue or a wake), USAGE's increments and
+        decrements, and the pending counters' inputs."""
+        wr_req, bus_enq, P, ready, park = st.wr_req, st.bus_enq, st.P, st.ready, st.park
+        handler, blocked, proc_oh, fire = st.handler, st.blocked, st.proc_oh, st.fire
+        w2_isv, w2_poh, deq_r, live = st.w2_isv, st.w2_poh, st.deq_r, st.live
+        c_send_ok, onehot, sq, errwin_r = st.c_send_ok, st.onehot, st.sq, st.errwin_r
+        recv_pop, adm, vcfg, vcfg_old = st.recv_pop, st.adm, st.vcfg, st.vcfg_old
+        cfg_w, vcfg_cnt, enq_r, enq_word_r = st.cfg_w, st.vcfg_cnt, st.enq_r, st.enq_word_r
+        H, send_word, wdata, w2_oh, V, X = st.H, st.send_word, st.wdata, st.w2_oh, st.V, st.X
+        pcount, hw_event, raise_r, fire_v = st.pcount, st.hw_event, st.raise_r, st.fire_v
+        consume_r = st.consume_r
         # enqueue register: a bus enqueue or a wake (never both: a wake needs ~wr_req)
         bus_enq_oh = Signal(P)
         m.d.comb += bus_enq_oh.eq(and_or([(cnd, oh) for cnd, oh, _ in bus_enq], P))
@@ -542,11 +647,19 @@ class ATSIntc(wiring.Component):
                                   onehot_mux(w2_oh[V:], handler, X)))),
         ]
 
+        m.d.comb += [ready.enq.eq(enq_r), ready.enq_word.eq(enq_word_r)]
+
         # every event of every source counts, also when several meet in one cycle
         m.d.comb += [pcount.event.eq(hw_event), pcount.raised.eq(raise_r),
                      pcount.take.eq(Mux(fire_v, w2_oh[:V], 0) | consume_r)]
         overflow = pcount.overflow
+        # for the later stages
+        st.inc, st.inc_msg, st.overflow = inc, inc_msg, overflow
 
+    def _errors(self, m, st):
+        """The sticky error bits: every term registered, then the error bank."""
+        err, P, seterr, errwin_r, overflow = st.err, st.P, st.seterr, st.errwin_r, st.overflow
+        H, proc_oh, wr, wdata = st.H, st.proc_oh, st.wr, st.wdata
         # ---- sticky errors -------------------------------------------------------------
         # access errors are set in the execute cycle: every term of every error bit is
         # registered on its own (no OR in the decide cycle), with the access's window
@@ -568,8 +681,15 @@ class ATSIntc(wiring.Component):
             m.d.comb += [errors.clear[w].eq(Mux(wr & is_err_reg, wdata, 0)),
                          err[w].eq(errors.err[w])]
 
-        m.d.comb += [ready.enq.eq(enq_r), ready.enq_word.eq(enq_word_r)]
-
+    def _probe_view(self, m, st):
+        """A white-box view of internal signals for the formal harness
+        (``tests/test_controller_formal.py``)."""
+        req, wr, live, pending, ready = st.req, st.wr, st.live, st.pending, st.ready
+        blocked, usage, quota, inc, inc_msg = st.blocked, st.usage, st.quota, st.inc, st.inc_msg
+        mpush_r, enq_r, deq_r, consume_r = st.mpush_r, st.enq_r, st.deq_r, st.consume_r
+        fire_v, w2_oh, bpush_r, bpush_v_r = st.fire_v, st.w2_oh, st.bpush_r, st.bpush_v_r
+        push_word_r, hset_r, hset, hclr_oh = st.push_word_r, st.hset_r, st.hset, st.hclr_oh
+        handler_v, raise_r, park, bus_enq = st.handler_v, st.raise_r, st.park, st.bus_enq
         # white-box view for the formal proof (tests/test_controller_formal.py)
         self._probe = SimpleNamespace(
             req=req, wr=wr, live=live, pending=pending, ready=ready, blocked=blocked,
@@ -581,10 +701,12 @@ class ATSIntc(wiring.Component):
             # ENQUEUE, BLOCK (made ready or parked), HANDLER (made ready or kept)
             task_in=any_of([cond for cond, _, _ in bus_enq[:3]] + [park, hset]))
 
+    def _notify(self, m, st):
+        """``irq_out``."""
+        P, p, ready, irq_en, cur_prio = st.P, st.p, st.ready, st.irq_en, st.cur_prio
         # ---- CPU notification --------------------------------------------------------------
         m.submodules.notify = notify = Notification(P, p.prio_bits)
         m.d.comb += [notify.empty.eq(ready.empty), self.irq_out.eq(notify.irq)]
         for i in range(P):
             m.d.comb += [notify.enable[i].eq(irq_en[i]), notify.cur_prio[i].eq(cur_prio[i]),
                          notify.best[i].eq(ready.best[i])]
-        return m
