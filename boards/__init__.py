@@ -11,7 +11,6 @@ the nextpnr report parser with the loud timing check.
 """
 
 import json
-import os
 import sys
 import time
 from pathlib import Path

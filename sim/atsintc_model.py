@@ -9,7 +9,7 @@ needs at most one cycle per wake). Testbenches compare against the model only af
 giving the hardware those cycles.
 """
 
-from atsintc.regmap import ERRORS, PRIO_SHIFT, STRIDE, WINDOW_SIZE, Params, RegisterMap
+from atsintc.regmap import ERRORS, PRIO_SHIFT, WINDOW_SIZE, Params, RegisterMap
 
 __all__ = ["ATSIntcModel"]
 

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from amaranth.hdl import *
 from amaranth.sim import Simulator
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from . import cosim
 from .pqueue import PriorityQueue
-from .toolchain import build_root
 
 __all__ = ["simulate", "synthesize_depths", "run", "format_table"]
 

@@ -1,7 +1,6 @@
 """The ``atsintc`` command line. Every subcommand has ``--help``."""
 
 import argparse
-import shlex
 import sys
 from pathlib import Path
 
@@ -295,7 +294,7 @@ def build_parser():
                                     "script (e.g. --freq 30, --no-build; see "
                                     "`atsintc build --board ulx3s-85f --help`).")
     bb.add_argument("--board", required=True, choices=BOARDS)
-    sr = sub.add_parser("synth-report", help="controller-only LUT/FF/RAM/Fmax for ECP5 and iCE40",
+    sub.add_parser("synth-report", help="controller-only LUT/FF/RAM/Fmax for ECP5 and iCE40",
                         description="Synthesize the controller alone over a few "
                                     "configurations and print LUTs, FFs, RAM and Fmax "
                                     "(options: --family ecp5|ice40, --config P,D,V; see "

@@ -140,6 +140,7 @@ class ATSIntc(wiring.Component):
         self._storage(m, st)
         self._bus(m, st)
         self._decide_process(m, st)
+        self._decide_ipc(m, st)
         self._decide_kernel(m, st)
         self._execute(m, st)
         self._wake(m, st)
@@ -309,15 +310,14 @@ class ATSIntc(wiring.Component):
 
     def _decide_process(self, m, st):
         """Decide stage, process windows: each operation's checks, errors, read data
-        and effects (registered for the execute stage)."""
+        and effects (registered for the execute stage): the ready queue's operations,
+        its registers and BLOCK."""
         proc, wr, H, err, error, I, V = st.proc, st.wr, st.H, st.err, st.error, st.I, st.V
-        ok_w, room, room_pr, bus_enq = st.ok_w, st.room, st.room_pr, st.bus_enq
+        ok_w, room_pr, bus_enq, entry_ok = st.ok_w, st.room_pr, st.bus_enq, st.entry_ok
         proc_oh, wdata, P, ready, read = st.proc_oh, st.wdata, st.P, st.ready, st.read
         enq_r, rd, timeout, irq_en = st.enq_r, st.rd, st.timeout, st.irq_en
         cur_prio, occ, onehot, owner, pnz = st.cur_prio, st.occ, st.onehot, st.owner, st.pnz
-        blocked, entry_ok, CH, chan = st.blocked, st.entry_ok, st.CH, st.chan
-        handler_v, handler, cbits, pow2 = st.handler_v, st.handler, st.cbits, st.pow2
-        cap, adm = st.cap, st.adm
+        blocked = st.blocked
         # ---- process-window operations -------------------------------------------------
         # ENQUEUE
         c = wr & H("ENQUEUE")
@@ -369,6 +369,18 @@ class ATSIntc(wiring.Component):
                      park.eq(c_blk & ~to_ready & ~bfull.bit_select(blk_v, 1) & entry_ok)]
         error("BLOCKED_FULL", c_blk & ~to_ready & (bfull.bit_select(blk_v, 1) | ~entry_ok))
         bus_enq.append((consume, proc_oh, wdata))
+        # for the later stages
+        st.avail, st.blk_oh, st.blk_v, st.consume = avail, blk_oh, blk_v, consume
+        st.deq_now, st.park, st.start_wait = deq_now, park, start_wait
+
+    def _decide_ipc(self, m, st):
+        """Decide stage, process windows: HANDLER, RECV and SEND."""
+        proc, wr, rd, H, I, error, V, P, CH = (st.proc, st.wr, st.rd, st.H, st.I, st.error,
+                                               st.V, st.P, st.CH)
+        ok_w, room, room_pr, bus_enq, proc_oh, wdata = (st.ok_w, st.room, st.room_pr,
+                                                        st.bus_enq, st.proc_oh, st.wdata)
+        onehot, blocked, chan, cbits, pow2 = st.onehot, st.blocked, st.chan, st.cbits, st.pow2
+        handler_v, handler, cap, adm = st.handler_v, st.handler, st.cap, st.adm
 
         # HANDLER
         hch = Signal(range(max(2, P * CH)))
@@ -412,10 +424,8 @@ class ATSIntc(wiring.Component):
         bus_enq.append((c_send_ok & hv & sroom, onehot(sq, P), send_word))
         hclr = c_send_ok & hv & sroom
         # for the later stages
-        st.avail, st.blk_oh, st.blk_v, st.c_recv = avail, blk_oh, blk_v, c_recv
-        st.c_send_ok, st.consume, st.deq_now, st.hch = c_send_ok, consume, deq_now, hch
-        st.hclr, st.hset, st.mnz, st.park, st.rch = hclr, hset, mnz, park, rch
-        st.send_word, st.slot, st.sq, st.start_wait = send_word, slot, sq, start_wait
+        st.c_recv, st.c_send_ok, st.hch, st.hclr, st.hset = c_recv, c_send_ok, hch, hclr, hset
+        st.mnz, st.rch, st.send_word, st.slot, st.sq = mnz, rch, send_word, slot, sq
 
     def _decide_kernel(self, m, st):
         """Decide stage, kernel window."""

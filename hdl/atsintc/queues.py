@@ -95,7 +95,6 @@ class ReadyQueues(wiring.Component):
 
     def _systolic(self):
         m = Module()
-        p = self.params
         peek_r = Signal.like(self.peek)
         m.d.sync += peek_r.eq(self.peek)
         heads, valids = [], []

@@ -25,7 +25,7 @@ field is ``ceil(log2(priorities))`` bits (at least one) starting at bit 1, so th
 pointer must be aligned to ``2 ** (1 + prio_bits)`` bytes: 16 bytes for 5..8 levels.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
 
 __all__ = ["Field", "Register", "Window", "ERRORS", "Params", "RegisterMap",

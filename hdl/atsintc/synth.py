@@ -7,13 +7,12 @@ RAM and Fmax figures parsed from nextpnr's JSON report.
 """
 
 import json
-import os
 import re
 import subprocess
 import time
 from pathlib import Path
 
-from amaranth.back import rtlil, verilog
+from amaranth.back import verilog
 from amaranth.hdl import *
 from amaranth.lib import wiring
 
