@@ -1,8 +1,8 @@
 """FPGA board tops for ATS-INTC (amaranth-boards platforms + the yowasp toolchain).
 
-* :mod:`boards.ulx3s` — ULX3S 85F (ECP5): the whole VexRiscv SoC with firmware in
+* :mod:`atsintc.boards.ulx3s` — ULX3S 85F (ECP5): the whole VexRiscv SoC with firmware in
   block RAM, console on the FTDI UART, buttons as interrupt sources, LEDs.
-* :mod:`boards.icebreaker` — iCEBreaker (iCE40UP5K): a small SoC (VexRiscv_Min, 8 KiB
+* :mod:`atsintc.boards.icebreaker` — iCEBreaker (iCE40UP5K): a small SoC (VexRiscv_Min, 8 KiB
   block RAM, a reduced ATS-INTC, no PLIC / InterruptSource) at 12 MHz running RV32I
   firmware; ``--controller-only``: the controller alone driven by the buttons.
 
@@ -11,18 +11,13 @@ the nextpnr report parser with the loud timing check.
 """
 
 import json
-import sys
 import time
 from pathlib import Path
 
 from amaranth.hdl import *
 from amaranth.lib.cdc import FFSynchronizer
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT / "hdl") not in sys.path:      # running from a checkout without install
-    sys.path.insert(0, str(ROOT / "hdl"))
-
-__all__ = ["ROOT", "TimingError", "power_on_reset", "debounced", "stretch", "heartbeat",
+__all__ = ["TimingError", "power_on_reset", "debounced", "stretch", "heartbeat",
            "parse_nextpnr_report", "check_timing", "board_build_dir", "run_build"]
 
 
@@ -31,7 +26,7 @@ class TimingError(RuntimeError):
 
 
 def board_build_dir(name) -> Path:
-    from atsintc.toolchain import build_root
+    from ..toolchain import build_root
     return build_root() / "boards" / name
 
 
@@ -124,7 +119,7 @@ def run_build(platform, top, name, build_dir, *, freq_mhz, do_build, nextpnr_opt
     nextpnr log, and the report is checked again after a successful run."""
     import subprocess
 
-    from atsintc.toolchain import setup_environment
+    from ..toolchain import setup_environment
 
     env = setup_environment()
     build_dir = Path(build_dir)

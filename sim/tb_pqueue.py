@@ -17,7 +17,7 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 
-from pq_model import PQModel
+from .pq_model import PQModel
 
 DEPTH = int(os.environ.get("PQ_DEPTH", "8"))
 PRIOS = int(os.environ.get("PQ_PRIOS", "8"))

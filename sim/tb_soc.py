@@ -3,9 +3,9 @@ atsintc.soc.sim: clk in; console_valid/console_data and exit_valid/exit_code out
 
 The firmware image comes from the `+firmware=<hex>` plusarg (read by ram.v), so one
 Verilator build serves every image. Environment: SOC_MAX_CYCLES, SOC_EXPECT_EXIT,
-SOC_EXPECT_TEXT (substrings the console must contain, separated by ``||``), SOC_FORBID_TEXT (optional),
-SOC_CONSOLE_STALL (optional, 0..99: percentage of cycles in which the console sink is
-not ready, at random, to exercise the console back-pressure).
+SOC_EXPECT_TEXT (substrings the console must contain, separated by ``||``),
+SOC_FORBID_TEXT (optional), SOC_CONSOLE_STALL (optional, 0..99: percentage of cycles in
+which the console sink is not ready, at random, to exercise the console back-pressure).
 """
 
 import os

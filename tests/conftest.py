@@ -1,11 +1,7 @@
-import sys
-from pathlib import Path
+"""The tests import the installed package (``pip install -e .``, as ``make venv`` does):
+``atsintc``, with the repository's ``boards/``, ``sim/`` and ``firmware/`` as
+``atsintc.boards``, ``atsintc.sim`` and ``atsintc.firmware``."""
 
-ROOT = Path(__file__).resolve().parents[1]
-for d in (ROOT / "hdl", ROOT / "sim"):
-    if str(d) not in sys.path:
-        sys.path.insert(0, str(d))
-
-from atsintc.toolchain import setup_environment  # noqa: E402
+from atsintc.toolchain import setup_environment
 
 setup_environment()

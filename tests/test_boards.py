@@ -5,17 +5,12 @@ each board the elaboration + generated build tree (``do_build=False``: no yosys 
 nextpnr run). Slow: the full ULX3S bitstream at 50 MHz (~6 min on 2 cores), which must
 close timing (the build raises otherwise), and the iCEBreaker SoC at 12 MHz (~100 s)."""
 
-import sys
 from pathlib import Path
 
 import pytest
 from amaranth.sim import Simulator
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from atsintc.soc.uart import UARTTx, uart_divisor  # noqa: E402
+from atsintc.soc.uart import UARTTx, uart_divisor
 
 
 def _uart_run(data, divisor=4, fifo_depth=16, burst=True):
@@ -97,7 +92,7 @@ def test_uart_divisor():
 
 
 def test_ecp5_pll_params():
-    from boards.ulx3s import ecp5_pll_params
+    from atsintc.boards.ulx3s import ecp5_pll_params
     p = ecp5_pll_params(25, 50)     # what yowasp-ecppll -i 25 -o 50 prints
     assert (p["CLKI_DIV"], p["CLKFB_DIV"], p["CLKOP_DIV"], p["CLKOP_CPHASE"]) == (1, 2, 12, 5)
     p = ecp5_pll_params(25, 65)
@@ -106,7 +101,7 @@ def test_ecp5_pll_params():
 
 def test_ulx3s_prepare(tmp_path):
     from atsintc.soc.firmware import build_firmware
-    from boards.ulx3s import build_ulx3s
+    from atsintc.boards.ulx3s import build_ulx3s
     hexfile = build_firmware("hello", ["hello.c"])
     r = build_ulx3s(do_build=False, firmware_hex=hexfile, build_dir=tmp_path / "ulx3s")
     assert not r["built"]
@@ -123,7 +118,7 @@ def test_ulx3s_prepare(tmp_path):
 
 
 def test_icebreaker_prepare(tmp_path):
-    from boards.icebreaker import build_icebreaker
+    from atsintc.boards.icebreaker import build_icebreaker
     r = build_icebreaker(do_build=False, build_dir=tmp_path / "ib")
     d = Path(r["build_dir"])
     for f in ("icebreaker.il", "icebreaker.pcf", "build_icebreaker.sh"):
@@ -133,7 +128,7 @@ def test_icebreaker_prepare(tmp_path):
 
 @pytest.mark.slow
 def test_ulx3s_bitstream_50mhz(tmp_path):
-    from boards.ulx3s import build_ulx3s
+    from atsintc.boards.ulx3s import build_ulx3s
     r = build_ulx3s(do_build=True, freq_mhz=50, build_dir=tmp_path / "ulx3s")
     assert r["fmax_worst_mhz"] >= 50
     assert (Path(r["build_dir"]) / "ulx3s.bit").stat().st_size > 100_000
@@ -142,7 +137,7 @@ def test_ulx3s_bitstream_50mhz(tmp_path):
 
 @pytest.mark.slow
 def test_icebreaker_bitstream_12mhz(tmp_path):
-    from boards.icebreaker import build_icebreaker
+    from atsintc.boards.icebreaker import build_icebreaker
     r = build_icebreaker(do_build=True, build_dir=tmp_path / "ib")
     assert r["fmax_worst_mhz"] >= 12
     assert r["luts"] <= 5280
@@ -152,7 +147,7 @@ def test_icebreaker_bitstream_12mhz(tmp_path):
 def test_icebreaker_controller_demo_sim():
     """The iCEBreaker sequencer against the real controller: reset blocks one task per
     vector, two enqueues, an interrupt wake and dequeues, reported on the UART."""
-    from boards.icebreaker import ControllerDemo
+    from atsintc.boards.icebreaker import ControllerDemo
     div = 4
     dut = ControllerDemo(clk_freq=div * 1000, baud=1000, uart_fifo=16)
     sim = Simulator(dut)

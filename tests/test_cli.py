@@ -107,8 +107,8 @@ def test_bench_controller(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv,usage", [
     (["build", "--help"], "usage: atsintc build"),
-    (["build", "--board", "ulx3s-85f", "--help"], "usage: python -m boards.ulx3s"),
-    (["build", "--board", "icebreaker", "--help"], "usage: python -m boards.icebreaker"),
+    (["build", "--board", "ulx3s-85f", "--help"], "usage: python -m atsintc.boards.ulx3s"),
+    (["build", "--board", "icebreaker", "--help"], "usage: python -m atsintc.boards.icebreaker"),
     (["synth-report", "--help"], "usage: python -m atsintc.fpga"),
 ])
 def test_fpga_commands_help(argv, usage):

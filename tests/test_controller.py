@@ -1,10 +1,8 @@
 """cocotb/Verilator tests of the ATS-INTC controller (sim/tb_atsintc.py) on several
 configurations, plus parameter validation."""
 
-import ast
 import json
 from dataclasses import asdict
-from pathlib import Path
 
 import pytest
 
@@ -39,18 +37,11 @@ def run_tb(params, ops, name, testcase=None):
                      env=dict(ATSINTC_PARAMS=json.dumps(asdict(params)), ATSINTC_OPS=ops))
 
 
-def cocotb_tests(module):
-    """Names of the ``@cocotb.test`` functions of a testbench module in ``sim/``."""
-    tree = ast.parse((Path(__file__).parent.parent / "sim" / f"{module}.py").read_text())
-    return [f.name for f in tree.body if isinstance(f, ast.AsyncFunctionDef) and
-            any("cocotb.test" in ast.unparse(d) for d in f.decorator_list)]
-
-
 @pytest.mark.parametrize("name,params,ops", CONFIGS, ids=[c[0] for c in CONFIGS])
 def test_controller(name, params, ops):
     # every test of the testbench ran (a test that cannot run on a configuration is
     # reported as skipped in its log); the build is shared with the benchmark
-    assert run_tb(params, ops, "atsintc") == len(cocotb_tests("tb_atsintc"))
+    assert run_tb(params, ops, "atsintc") == len(cosim.cocotb_tests("tb_atsintc"))
 
 
 @pytest.mark.parametrize("kwargs,exc,msg", [

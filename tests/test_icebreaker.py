@@ -7,17 +7,12 @@ on Verilator (~10 s build) running the demo to its expected console text. Slow: 
 bitstream, which must fit the UP5K and close timing at 12 MHz (~100 s; the build
 raises otherwise)."""
 
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from atsintc.soc.soc import SoC, vexriscv_verilog_path  # noqa: E402
-from boards import icebreaker as ib  # noqa: E402
+from atsintc.boards import icebreaker as ib
+from atsintc.soc.soc import SoC, vexriscv_verilog_path
 
 EXPECTED = """\
 ATS-INTC on iCEBreaker: VexRiscv_Min (RV32I), 8 KiB RAM

@@ -7,7 +7,7 @@ import pytest
 from amaranth.sim import Simulator
 
 from atsintc.pqueue import PriorityQueue
-from pq_model import PQModel
+from atsintc.sim.pq_model import PQModel
 
 
 @pytest.mark.parametrize("kwargs,exc,msg", [

@@ -31,7 +31,8 @@ def test_ready_backends_agree_every_cycle():
             if ref[peek]:
                 best = min(ref[peek])
                 for q in (pool, syst):
-                    assert ctx.get(q.head_valid) and ctx.get(q.head_word) == best[2], (q is pool, peek, ref[peek])
+                    assert ctx.get(q.head_valid), (q is pool, peek)
+                    assert ctx.get(q.head_word) == best[2], (q is pool, peek, ref[peek])
             else:
                 assert not ctx.get(pool.head_valid) and not ctx.get(syst.head_valid)
             if deq:

@@ -372,3 +372,22 @@ def test_checked_in_docs_name_every_register():
         for r in w.registers:
             assert re.search(rf"\| {r.name}(\[[a-z]\])? \|", md), \
                 f"{r.name} missing from docs/registers.md: run `atsintc generate docs`"
+
+
+def test_svd_base_is_the_demo_socs():
+    """The checked-in SVD describes the controller where the demo SoC maps it."""
+    from atsintc.soc.memmap import ATSINTC_BASE
+
+    assert regmap_gen.SVD_BASE == ATSINTC_BASE
+    device = ET.fromstring(regmap_gen.generate("svd", Params()))
+    bases = [int(pe.find("baseAddress").text, 0) for pe in device.iter("peripheral")]
+    assert min(bases) == ATSINTC_BASE
+
+
+def test_generate_base_address():
+    text = regmap_gen.generate("svd", Params(), base_address=0x4000_0000)
+    assert "<baseAddress>0x40000000</baseAddress>" in text
+    with pytest.raises(ValueError, match="4 KiB aligned"):
+        regmap_gen.generate("svd", Params(), base_address=0x4000_0004)
+    with pytest.raises(ValueError, match="SVD only"):
+        regmap_gen.generate("header", Params(), base_address=0x4000_0000)

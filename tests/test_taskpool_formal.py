@@ -12,8 +12,9 @@ list — the reference. Proved for every reachable state:
 
 The structural invariants that make the induction go through are asserted too: each
 list is a chain of ``count`` entries through ``NEXT`` from ``head`` to ``tail`` whose
-words are the shadow's; the freed stack holds ``stack_count`` entries; every entry in a list or on the stack is below ``fresh`` and they are pairwise
-distinct; the prefetched links are the memory's.
+words are the shadow's; the freed stack holds ``stack_count`` entries; every entry in a
+list or on the stack is below ``fresh`` and they are pairwise distinct; the prefetched
+links are the memory's.
 """
 
 import pytest
@@ -63,32 +64,32 @@ class PoolFormal(Elaboratable):
                      Assume(imp(push, dut.free != 0))]
 
         # shadow FIFOs: the reference
-        shadow = [Array(Signal(self.width, name=f"shadow{l}_{k}") for k in range(N))
-                  for l in range(L)]
-        held = [Signal(range(N + 1), name=f"held{l}") for l in range(L)]
+        shadow = [Array(Signal(self.width, name=f"shadow{lst}_{k}") for k in range(N))
+                  for lst in range(L)]
+        held = [Signal(range(N + 1), name=f"held{lst}") for lst in range(L)]
         head_of = Array(sh[0] for sh in shadow)
         taken = Signal(self.width)
         m.d.comb += taken.eq(head_of[a])
         joining = dut.word
-        for l in range(L):
-            out = pop & (a == l)
-            inc = push & (b == l)
-            n_after = held[l] - out
+        for lst in range(L):
+            out = pop & (a == lst)
+            inc = push & (b == lst)
+            n_after = held[lst] - out
             with m.If(out):
                 for k in range(N - 1):
-                    m.d.sync += shadow[l][k].eq(shadow[l][k + 1])
+                    m.d.sync += shadow[lst][k].eq(shadow[lst][k + 1])
             with m.If(inc):
-                m.d.sync += shadow[l][n_after].eq(joining)
-            m.d.sync += held[l].eq(held[l] + inc - out)
+                m.d.sync += shadow[lst][n_after].eq(joining)
+            m.d.sync += held[lst].eq(held[lst] + inc - out)
 
         # -- the interface --------------------------------------------------------------
         check(imp(pop, dut.peek_word == taken))                  # FIFO: oldest word
         check(dut.peek_valid == (Array(held)[last_peek] != 0))
         check(imp(dut.peek_valid, dut.peek_word == head_of[last_peek]))
-        for l in range(L):
+        for lst in range(L):
             if dut.with_counts:
-                check(dut.counts[l] == held[l])
-            check(dut.nonempty[l] == (held[l] != 0))
+                check(dut.counts[lst] == held[lst])
+            check(dut.nonempty[lst] == (held[lst] != 0))
         check(dut.free == N - sum(held))
         if self.false_property:
             # "a POP returns the newest word": false once a list holds two words
@@ -97,14 +98,14 @@ class PoolFormal(Elaboratable):
         # -- structural invariants --------------------------------------------------------
         data_ports, next_ports = iter(rd_data), iter(rd_next)
         nodes = []                              # (valid, index) of every held/stacked entry
-        for l in range(L):
-            node = dut.head[l]
+        for lst in range(L):
+            node = dut.head[lst]
             for k in range(N):
                 rd, rn = next(data_ports), next(next_ports)
                 m.d.comb += [rd.addr.eq(node), rn.addr.eq(node)]
-                valid = k < held[l]
-                check(imp(valid, rd.data == shadow[l][k]))
-                check(imp(held[l] == k + 1, node == dut.tail[l]))
+                valid = k < held[lst]
+                check(imp(valid, rd.data == shadow[lst][k]))
+                check(imp(held[lst] == k + 1, node == dut.tail[lst]))
                 nodes.append((valid, node))
                 node = rn.data
         free_ports = iter(rd_free)

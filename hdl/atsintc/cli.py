@@ -104,23 +104,34 @@ def _write(path, text):
     _log(f"wrote {out} ({len(text.splitlines())} lines)")
 
 
+def _default_output(checked_in):
+    """Where ``generate header|svd|docs`` writes without ``-o``: the checked-in file when
+    the current directory is a checkout of the repository, else ``build/<its name>``."""
+    if Path("hdl/atsintc/regmap.py").exists():
+        return Path(checked_in)
+    from .toolchain import build_root
+    return build_root() / Path(checked_in).name
+
+
 def cmd_generate(args):
     if args.what == "verilog":
         if args.module == "pqueue":
+            if args.bus != "wishbone":
+                raise ValueError("--bus applies to --module controller only")
             text = pqueue_verilog(args.depth, args.priorities, args.width)
         else:
             from .export import controller_verilog
 
             params = _params(args)
             _log(f"converting the controller to Verilog ({params}) ...")
-            text = controller_verilog(params)
+            text = controller_verilog(params, bus=args.bus)
         _write(args.output, text)
     else:
         from . import regmap_gen
-        from .toolchain import project_root
 
-        text = regmap_gen.generate(args.what, _params(args))
-        _write(args.output or project_root() / regmap_gen.PATHS[args.what], text)
+        base = getattr(args, "base", None)
+        text = regmap_gen.generate(args.what, _params(args), base_address=base)
+        _write(args.output or _default_output(regmap_gen.PATHS[args.what]), text)
     return 0
 
 
@@ -186,14 +197,10 @@ def _delegate(parser, argv):
     if board not in BOARDS:
         parser.exit(2, f"atsintc: error: --board must be one of {', '.join(BOARDS)}, "
                        f"not {board!r}\n")
-    from .toolchain import project_root
-    root = str(project_root())
-    if root not in sys.path:
-        sys.path.insert(0, root)         # boards/ lives beside the package
     if board == "ulx3s-85f":
-        from boards import ulx3s as mod
+        from .boards import ulx3s as mod
     else:
-        from boards import icebreaker as mod
+        from .boards import icebreaker as mod
     return mod.main(rest) or 0
 
 
@@ -237,12 +244,18 @@ def build_parser():
     gsub = g.add_subparsers(dest="what", required=True, metavar="WHAT")
     gv = gsub.add_parser("verilog", help="standalone Verilog module",
                          description="Write one standalone Verilog module with plain port "
-                                     "names (clk, rst, wb_*, irq_in, irq_out) and a header "
+                                     "names (clk, rst, wb_* or with --bus axi4lite "
+                                     "s_axil_*, irq_in, irq_out) and a header "
                                      "comment with its parameters.")
     gv.add_argument("--module", choices=["controller", "pqueue"], default="controller",
                     help="the whole controller (default) or only the systolic priority "
                          "queue (ports enq__*, deq__*, count, empty, full)")
     _controller_args(gv)
+    gv.add_argument("--bus", choices=["wishbone", "axi4lite"], default="wishbone",
+                    help="the controller's bus slave port: Wishbone B4 classic (wb_*, word "
+                         "addresses) or AXI4-Lite (s_axil_*, byte addresses, responses "
+                         "always OKAY; see hdl/atsintc/axi4lite.py); --module controller "
+                         "only (default wishbone)")
     gv.add_argument("--width", type=_positive(1, 1024), default=32,
                     help="data bits per entry, --module pqueue only (default 32)")
     gv.add_argument("-o", "--output", required=True, help="output .v file")
@@ -252,9 +265,16 @@ def build_parser():
                        ("docs", "Markdown register reference")):
         gk = gsub.add_parser(kind, help=what,
                              description=f"Write the {what} generated from the register map. "
-                                         "Without -o, the checked-in file is rewritten.")
+                                         "Without -o: in a checkout of the repository the "
+                                         "checked-in file is rewritten, elsewhere "
+                                         "build/<file> is written.")
         _controller_args(gk)
-        gk.add_argument("-o", "--output", help="output file (default: the checked-in file)")
+        gk.add_argument("-o", "--output", help="output file (default: the checked-in file "
+                                               "in a checkout, else build/<file>)")
+        if kind == "svd":
+            gk.add_argument("--base", type=lambda s: int(s, 0), default=None,
+                            help="the controller's base address (default 0x90000000, "
+                                 "where the demo SoC maps it; 4 KiB aligned)")
         gk.set_defaults(func=cmd_generate)
 
     b = sub.add_parser("bench", help="benchmarks",

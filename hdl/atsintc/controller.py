@@ -265,9 +265,11 @@ class ATSIntc(wiring.Component):
             return self.map.lookup(window, name).layout()
 
         def H(name, window="PROCESS"):
+            """The decoder's hit: the access is to register ``name`` of ``window``."""
             return getattr(decode.hit, f"{window}_{name}")
 
-        def I(name, window="PROCESS"):
+        def IX(name, window="PROCESS"):
+            """The decoder's element index within register array ``name``."""
             return getattr(decode.index, f"{window}_{name}")
 
         seterr = {name: [] for name in ERR}         # terms raising each error bit
@@ -301,7 +303,7 @@ class ATSIntc(wiring.Component):
         m.d.comb += ok_w.eq(task_ok(wdata))
         bus_enq = []                    # (condition, one-hot queue, word)
         # for the later stages
-        st.H, st.I, st.ack_r, st.bus_enq, st.cbits, st.chan = H, I, ack_r, bus_enq, cbits, chan
+        st.H, st.IX, st.ack_r, st.bus_enq, st.cbits, st.chan = H, IX, ack_r, bus_enq, cbits, chan
         st.decode, st.entry_ok, st.error, st.in_proc = decode, entry_ok, error, in_proc
         st.live, st.ok_w, st.onehot, st.pow2, st.proc = live, ok_w, onehot, pow2, proc
         st.proc_oh, st.rd, st.rdata_terms, st.read, st.req = proc_oh, rd, rdata_terms, read, req
@@ -312,7 +314,7 @@ class ATSIntc(wiring.Component):
         """Decide stage, process windows: each operation's checks, errors, read data
         and effects (registered for the execute stage): the ready queue's operations,
         its registers and BLOCK."""
-        proc, wr, H, err, error, I, V = st.proc, st.wr, st.H, st.err, st.error, st.I, st.V
+        proc, wr, H, err, error, IX, V = st.proc, st.wr, st.H, st.err, st.error, st.IX, st.V
         ok_w, room_pr, bus_enq, entry_ok = st.ok_w, st.room_pr, st.bus_enq, st.entry_ok
         proc_oh, wdata, P, ready, read = st.proc_oh, st.wdata, st.P, st.ready, st.read
         enq_r, rd, timeout, irq_en = st.enq_r, st.rd, st.timeout, st.irq_en
@@ -347,7 +349,7 @@ class ATSIntc(wiring.Component):
         read(H("ERROR"), Array(err[1:])[proc])
 
         # BLOCK
-        blk_v = I("BLOCK")
+        blk_v = IX("BLOCK")
         blk_oh = Signal(V)
         m.d.comb += blk_oh.eq(onehot(blk_v, V))
         c = wr & H("BLOCK")
@@ -375,7 +377,7 @@ class ATSIntc(wiring.Component):
 
     def _decide_ipc(self, m, st):
         """Decide stage, process windows: HANDLER, RECV and SEND."""
-        proc, wr, rd, H, I, error, V, P, CH = (st.proc, st.wr, st.rd, st.H, st.I, st.error,
+        proc, wr, rd, H, IX, error, V, P, CH = (st.proc, st.wr, st.rd, st.H, st.IX, st.error,
                                                st.V, st.P, st.CH)
         ok_w, room, room_pr, bus_enq, proc_oh, wdata = (st.ok_w, st.room, st.room_pr,
                                                         st.bus_enq, st.proc_oh, st.wdata)
@@ -384,7 +386,7 @@ class ATSIntc(wiring.Component):
 
         # HANDLER
         hch = Signal(range(max(2, P * CH)))
-        m.d.comb += hch.eq(chan(proc, I("HANDLER")))
+        m.d.comb += hch.eq(chan(proc, IX("HANDLER")))
         mnz, mfull = blocked.nonempty[V:], blocked.full[V:]   # the mailboxes
         c = wr & H("HANDLER")
         busy = handler_v.bit_select(hch, 1)
@@ -399,10 +401,10 @@ class ATSIntc(wiring.Component):
         # RECV: the message is read and popped in t + 1
         c_recv = rd & H("RECV")
         rch = Signal(range(max(2, P * CH)))
-        m.d.comb += rch.eq(chan(proc, I("RECV")))
+        m.d.comb += rch.eq(chan(proc, IX("RECV")))
 
         # SEND
-        slot = I("SEND")                     # = q * CH + c
+        slot = IX("SEND")                     # = q * CH + c
         sq = Signal(range(max(2, P)), name="send_q")
         m.d.comb += sq.eq(slot[cbits:] if pow2 else slot // CH)
         c = wr & H("SEND")
@@ -429,7 +431,7 @@ class ATSIntc(wiring.Component):
 
     def _decide_kernel(self, m, st):
         """Decide stage, kernel window."""
-        p, read, H, I, occ, err, P = st.p, st.read, st.H, st.I, st.occ, st.err, st.P
+        p, read, H, IX, occ, err, P = st.p, st.read, st.H, st.IX, st.occ, st.err, st.P
         view, ready, V, wr, wdata, error = st.view, st.ready, st.V, st.wr, st.wdata, st.error
         level, owner, pending, blocked = st.level, st.owner, st.pending, st.blocked
         onehot, cap, adm, quota, usage = st.onehot, st.cap, st.adm, st.quota, st.usage
@@ -447,8 +449,8 @@ class ATSIntc(wiring.Component):
             m.d.comb += [info.COUNT.eq(occ[i]), info.NONEMPTY.eq(occ[i] != 0),
                          info.BEST_PRIO.eq(Mux(ready.empty[i], 0, ready.best[i]))]
             infos.append(info.as_value())
-        read(H("READY_INFO", K), Array(infos)[I("READY_INFO", K)])
-        cv = I("VEC_CFG", K)
+        read(H("READY_INFO", K), Array(infos)[IX("READY_INFO", K)])
+        cv = IX("VEC_CFG", K)
         c = wr & H("VEC_CFG", K)
         cfg_w = data.View(view(K, "VEC_CFG"), wdata[:32])
         error("INVALID", c & (cfg_w.OWNER >= P))
@@ -459,22 +461,22 @@ class ATSIntc(wiring.Component):
         cfg_r = Signal(view(K, "VEC_CFG"))
         m.d.comb += [cfg_r.OWNER.eq(Array(owner)[cv]), cfg_r.LEVEL.eq(level.bit_select(cv, 1))]
         read(H("VEC_CFG", K), cfg_r.as_value())
-        sv = I("VEC_STATUS", K)
+        sv = IX("VEC_STATUS", K)
         status = Signal(view(K, "VEC_STATUS"))
         m.d.comb += [status.PENDING.eq(Array(pending)[sv]), status.BLOCKED.eq(blocked.count[sv]),
                      status.LINE.eq(self.irq_in.bit_select(sv, 1))]
         read(H("VEC_STATUS", K), status.as_value())
         raise_v = Signal(V)
-        m.d.comb += raise_v.eq(Mux(wr & H("VEC_RAISE", K), onehot(I("VEC_RAISE", K), V), 0))
-        cc = I("CAP", K)
+        m.d.comb += raise_v.eq(Mux(wr & H("VEC_RAISE", K), onehot(IX("VEC_RAISE", K), V), 0))
+        cc = IX("CAP", K)
         with m.If(wr & H("CAP", K)):
             m.d.sync += Array(cap)[cc].eq(wdata[:P])
         read(H("CAP", K), Array(cap)[cc])
-        qi = I("QUOTA", K)
+        qi = IX("QUOTA", K)
         m.d.comb += [adm.quota_we.eq(wr & H("QUOTA", K)), adm.quota_idx.eq(qi),
                      adm.quota_data.eq(data.View(view(K, "QUOTA"), wdata[:32]).QUOTA)]
         read(H("QUOTA", K), Array(quota)[qi])
-        read(H("USAGE", K), Array(usage)[I("USAGE", K)])
+        read(H("USAGE", K), Array(usage)[IX("USAGE", K)])
         read(H("CONFIG2", K), self.map.lookup(K, "CONFIG2").reset_value(p))
         # a VEC_CFG that changes the owner moves the vector's blocked tasks' count
         vcfg = Signal()

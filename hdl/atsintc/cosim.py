@@ -6,7 +6,9 @@ run of the same configuration reuses the binary (a Verilator build costs 10-30 s
 test run often less). Tests, benchmarks and the CLI all go through here.
 """
 
+import ast
 import hashlib
+import importlib.util
 import re
 import sys
 import time
@@ -14,9 +16,25 @@ from pathlib import Path
 
 from amaranth.back import verilog
 
-from .toolchain import build_root, project_root, setup_environment
+from .toolchain import build_root, setup_environment
 
-__all__ = ["verilog_text", "build", "run", "SimFailure"]
+__all__ = ["verilog_text", "build", "run", "SimFailure", "cocotb_tests"]
+
+SIM_PACKAGE = "atsintc.sim"     # the repository's sim/ folder
+
+
+def _module(name):
+    """A testbench module's full name: ``tb_x`` is ``atsintc.sim.tb_x``."""
+    return name if "." in name else f"{SIM_PACKAGE}.{name}"
+
+
+def cocotb_tests(module):
+    """Names of the ``@cocotb.test`` functions of a testbench module (``tb_x`` or a
+    full module name), read from its source."""
+    path = Path(importlib.util.find_spec(_module(module)).origin)
+    tree = ast.parse(path.read_text())
+    return [f.name for f in tree.body if isinstance(f, ast.AsyncFunctionDef) and
+            any("cocotb.test" in ast.unparse(d) for d in f.decorator_list)]
 
 # Warnings Verilator makes fatal by default that Amaranth's (correct) output trips.
 VERILATOR_WAIVERS = ["-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-Wno-CASEINCOMPLETE",
@@ -133,7 +151,8 @@ def build(verilog_sources, toplevel, name, *, build_args=(), key=None, log=print
 
 def run(verilog_sources, toplevel, test_module, *, name, testcase=None, env=None,
         build_args=(), key=None, plusargs=(), log=print):
-    """Build if needed, run ``test_module`` (a module in ``sim/``) and fail loudly.
+    """Build if needed, run ``test_module`` (a module of ``atsintc.sim``, the
+    repository's ``sim/``, or a full module name) and fail loudly.
 
     ``env`` values reach the testbench as environment variables. Returns the number of
     tests that ran (all passed, otherwise :class:`SimFailure` is raised).
@@ -142,10 +161,7 @@ def run(verilog_sources, toplevel, test_module, *, name, testcase=None, env=None
                               log=log)
     from cocotb_tools.check_results import get_results
 
-    # The runner hands this process's sys.path to the simulator's Python as PYTHONPATH.
-    for d in (str(project_root() / "sim"), str(project_root() / "hdl")):
-        if d not in sys.path:
-            sys.path.insert(0, d)
+    test_module = _module(test_module)
     extra_env = {k: str(v) for k, v in (env or {}).items()}
     tag = digest(test_module, testcase, sorted(extra_env.items()), list(plusargs))
     test_dir = build_dir / f"run-{tag}"

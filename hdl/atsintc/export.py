@@ -2,7 +2,9 @@
 
 ``clk``, ``rst`` (synchronous, active high), ``wb_cyc``, ``wb_stb``, ``wb_we``,
 ``wb_adr`` (word address), ``wb_sel``, ``wb_dat_w``, ``wb_dat_r``, ``wb_ack``,
-``irq_in[vectors-1:0]``, ``irq_out[processes-1:0]``.
+``irq_in[vectors-1:0]``, ``irq_out[processes-1:0]``. With ``bus="axi4lite"``
+(:mod:`atsintc.axi4lite`) an AXI4-Lite slave ``s_axil_*`` (byte addresses) replaces
+the ``wb_*`` ports.
 """
 
 from amaranth.back import verilog
@@ -49,8 +51,22 @@ class FlatTop(Elaboratable):
         return m
 
 
-def controller_verilog(params=Params(), name="atsintc"):
-    top = FlatTop(params)
+BUSES = ("wishbone", "axi4lite")
+
+
+def controller_verilog(params=Params(), name="atsintc", bus="wishbone"):
+    if bus == "wishbone":
+        top = FlatTop(params)
+        bus_text = ("// Bus: Wishbone B4 classic slave (wb_*); wb_adr is a word address "
+                    f"of {params.xlen}-bit words.\n")
+    elif bus == "axi4lite":
+        from . import axi4lite
+        top = axi4lite.FlatTop(params)
+        bus_text = (f"// Bus: AXI4-Lite slave ({axi4lite.FlatTop.PREFIX}*), data width "
+                    f"{params.xlen}, {top.ctl.addr_width}-bit byte addresses; responses "
+                    "always OKAY (refusals: ERROR registers).\n")
+    else:
+        raise ValueError(f"bus must be one of {', '.join(BUSES)}, not {bus!r}")
     body = verilog.convert(top, name=name, ports=top.ports(), emit_src=False)
     p = params
     header = (
@@ -59,11 +75,13 @@ def controller_verilog(params=Params(), name="atsintc"):
         f"--priorities {p.priorities} --queue {p.queue} --pool {p.pool} "
         f"--depth {p.ready_depth} --vectors {p.vectors} "
         f"--blocked-depth {p.blocked_depth} --channels {p.channels} "
-        f"--ipc-depth {p.ipc_depth} --data-width {p.xlen}\n"
+        f"--ipc-depth {p.ipc_depth} --data-width {p.xlen} --bus {bus}\n"
         f"// Parameters: processes={p.processes} priorities={p.priorities} "
-        f"queue={p.queue} pool={p.pool} ready_depth={p.ready_depth} vectors={p.vectors} blocked_depth={p.blocked_depth} "
+        f"queue={p.queue} pool={p.pool} ready_depth={p.ready_depth} vectors={p.vectors} "
+        f"blocked_depth={p.blocked_depth} "
         f"channels={p.channels} ipc_depth={p.ipc_depth} xlen={p.xlen}\n"
         f"// Address space: {p.size:#x} bytes (kernel window + {p.processes} process "
-        f"windows of 0x1000); wb_adr is a {p.xlen}-bit word address.\n"
+        f"windows of 0x1000).\n"
+        f"{bus_text}"
         f"// Registers: docs/registers.md; C header: firmware/include/atsintc_regs.h\n")
     return header + body

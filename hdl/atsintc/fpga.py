@@ -2,9 +2,9 @@
 
 :func:`synth_report` synthesizes the ATS-INTC controller (:class:`atsintc.controller.ATSIntc`)
 out of context, through :func:`atsintc.synth.synthesize` (every port registered, twice
-on ECP5 (:data:`PORT_STAGES`), so every path is register to register), over a few configurations and families, and
-returns one row per (family, configuration). :func:`format_markdown` turns the rows into
-the table of ``docs/performance.md``.
+on ECP5 (:data:`PORT_STAGES`), so every path is register to register), over a few
+configurations and families, and returns one row per (family, configuration).
+:func:`format_markdown` turns the rows into the table of ``docs/performance.md``.
 
 A configuration is ``(processes, size, vectors, queue)`` (or a
 :class:`atsintc.regmap.Params`): ``size`` is the task pool's entries for ``queue =
@@ -20,12 +20,14 @@ follow from it (:func:`config_params`): 8 priorities, blocked depth ``min(16, si
 
 The table is printed and written, with the command that made it, into
 ``docs/performance.md`` between the lines ``<!-- synth-report -->`` and
-``<!-- /synth-report -->`` (``--docs FILE`` for another file, ``--no-docs`` to skip).
+``<!-- /synth-report -->`` when run in a checkout (``--docs FILE`` for another file,
+``--no-docs`` to skip).
 """
 
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from .regmap import Params
 
@@ -33,6 +35,8 @@ __all__ = ["DEFAULT_CONFIGS", "TARGET_MHZ", "config_params", "synth_report",
            "synth_taskpool", "format_markdown", "write_docs", "main"]
 
 DOCS_BEGIN = "<!-- synth-report -->"
+# written by default when the current directory has it (a checkout of the repository)
+DEFAULT_DOCS = "docs/performance.md"
 DOCS_END = "<!-- /synth-report -->"
 
 # Per family: configurations that fit the device and take minutes, not hours.
@@ -263,7 +267,8 @@ def main(argv=None):
     ap.add_argument("--docs", metavar="FILE",
                     help="Markdown file to write the table into, between the "
                          f"'{DOCS_BEGIN}' and '{DOCS_END}' lines "
-                         "(default: docs/performance.md of this repository)")
+                         f"(default: {DEFAULT_DOCS} in the current directory if it has "
+                         "them, as in a checkout of the repository)")
     ap.add_argument("--no-docs", action="store_true", help="do not write the table into "
                                                             "a Markdown file")
     args = ap.parse_args(argv)
@@ -282,9 +287,11 @@ def main(argv=None):
         return 0
     docs = None
     if not args.no_docs:
-        from .toolchain import project_root
-        docs = args.docs or str(project_root() / "docs" / "performance.md")
-        if DOCS_BEGIN not in open(docs).read():     # fail before hours of synthesis
+        docs = args.docs
+        default = Path(DEFAULT_DOCS)
+        if docs is None and default.exists() and DOCS_BEGIN in default.read_text():
+            docs = str(default)             # run in a checkout of the repository
+        if docs and DOCS_BEGIN not in open(docs).read():    # fail before hours of synthesis
             ap.error(f"{docs} has no '{DOCS_BEGIN}' line (use --docs or --no-docs)")
     families = tuple(args.family or ("ecp5", "ice40"))
     configs = None

@@ -208,7 +208,8 @@ class BlockedQueues(wiring.Component):
         peek_r = Signal.like(self.peek)
         m.d.sync += peek_r.eq(self.peek)
         for bank, base, n in ((bq, 0, V), (mq, V, S)):
-            here = lambda idx: (idx >= base) & (idx < base + n)
+            def here(idx, base=base, n=n):
+                return (idx >= base) & (idx < base + n)
             m.d.comb += [bank.push.eq(self.push & here(self.push_idx)),
                          bank.push_idx.eq(self.push_idx - base),
                          bank.push_data.eq(self.push_word),

@@ -220,7 +220,8 @@ PROCESS = Window("PROCESS", "Window of process slot p at offset 0x1000 * (p + 1)
              "the systolic backend's blocked queue is full).", count="vectors"),
     Register("HANDLER", 0x400, "W", "Register a handler task on IPC channel c; it becomes "
              "ready when a message is waiting on c (at once if one is and the process may "
-             "take a new ready task: room, QUOTA, pool; otherwise as soon as it may).", count="channels"),
+             "take a new ready task: room, QUOTA, pool; otherwise as soon as it may).",
+             count="channels"),
     Register("RECV", 0x480, "R", "Pop the oldest message of channel c; 0 if none. "
              "Removed only when the read completes, like DEQUEUE; its entry is freed "
              "(USAGE - 1).", count="channels"),

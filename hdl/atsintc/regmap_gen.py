@@ -199,7 +199,8 @@ def c_header(params=Params()):
                 d.define(f"{pre}_{r.name}({i})",
                          f"({_c_int(r.offset)} + ATSINTC_STRIDE * ({i}))")
             else:
-                d.comment(f"{r.name} ({access}, reset {_hex(r.reset_value(params))}): {r.description}")
+                d.comment(f"{r.name} ({access}, reset {_hex(r.reset_value(params))}): "
+                          f"{r.description}")
                 d.define(f"{pre}_{r.name}", _c_int(r.offset))
             for f in r.fields:
                 d.define(f"{pre}_{r.name}_{f.name}_SHIFT", str(f.lsb))
@@ -292,8 +293,14 @@ def _svd_register(parent, reg, params):
                 _sub(fe, "modifiedWriteValues", "oneToClear")
 
 
-def svd(params=Params(), base_address=0x80000000):
-    """CMSIS-SVD 1.3 description of the controller at ``base_address``.
+# The controller's base address in the demo SoC (atsintc.soc.memmap.ATSINTC_BASE; a
+# test checks they agree): the default of the SVD (`atsintc generate svd --base`).
+SVD_BASE = 0x9000_0000
+
+
+def svd(params=Params(), base_address=SVD_BASE):
+    """CMSIS-SVD 1.3 description of the controller at ``base_address`` (the demo SoC's
+    by default).
 
     One peripheral per window: KERNEL at the base address, PROC0..PROC{P-1} after it
     (PROC1 and up are ``derivedFrom="PROC0"``, so tools make them one type).
@@ -483,27 +490,31 @@ GENERATED = {PATHS[kind]: func for kind, func in KINDS.items()}
 called with the default :class:`~atsintc.regmap.Params`."""
 
 
-def generate(kind, params=Params()):
-    """The text of artefact ``kind`` ("header", "svd" or "docs") for ``params``."""
+def generate(kind, params=Params(), *, base_address=None):
+    """The text of artefact ``kind`` ("header", "svd" or "docs") for ``params``;
+    ``base_address``: the SVD's (default :data:`SVD_BASE`), only for "svd"."""
     try:
         func = KINDS[kind]
     except (KeyError, TypeError):
         raise ValueError(f"unknown kind {kind!r}: allowed are "
                          f"{', '.join(repr(k) for k in KINDS)}") from None
-    return func(params)
+    if base_address is None:
+        return func(params)
+    if kind != "svd":
+        raise ValueError(f"a base address applies to the SVD only, not to {kind!r}")
+    if not 0 <= base_address < 1 << params.xlen or base_address % 0x1000:
+        raise ValueError(f"base address must be 4 KiB aligned and below 2**{params.xlen}, "
+                         f"not {base_address:#x}")
+    return func(params, base_address=base_address)
 
 
 def write_generated(root=None):
-    """(Re)write every checked-in generated file under ``root`` (default: this checkout).
-
-    Returns the paths written.
+    """(Re)write every checked-in generated file under ``root`` (default: the current
+    directory, a checkout of the repository). Returns the paths written.
     """
-    if root is None:
-        from .toolchain import project_root
-        root = project_root()
     written = []
     for rel, func in GENERATED.items():
-        path = Path(root) / rel
+        path = Path(root or ".") / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(func(Params()))
         written.append(path)

@@ -24,8 +24,8 @@ __all__ = ["PortRegisters", "synthesize", "DoesNotFit", "FAMILIES"]
 FAMILIES = {
     # -nowidelut: the PFUMX/L6MUX "wide LUT" mapping made the AND-OR datapath 3x larger
     # and slower (measured on the priority queue).
-    "ecp5": ("synth_ecp5 -nowidelut", "NEXTPNR_ECP5", ["--85k", "--speed", "6", "--package", "CABGA381"],
-             "LFE5U-85F-6BG381C"),
+    "ecp5": ("synth_ecp5 -nowidelut", "NEXTPNR_ECP5",
+             ["--85k", "--speed", "6", "--package", "CABGA381"], "LFE5U-85F-6BG381C"),
     "ice40": ("synth_ice40", "NEXTPNR_ICE40", ["--up5k", "--package", "sg48"],
               "iCE40UP5K-SG48"),
 }
@@ -129,7 +129,8 @@ def synthesize(component, name, family="ecp5", *, target_mhz=100, seed=1,
     t1 = time.monotonic()
     log(f"  [{family}] nextpnr {name} (yosys {t1 - t0:.0f} s) ...")
     cmd = [env[pnr_var], *dev_args, "--json", "top.json", "--freq", str(target_mhz),
-           "--seed", str(seed), "--timing-allow-fail", "--report", "report.json", "--log", "nextpnr.log", "-q"]
+           "--seed", str(seed), "--timing-allow-fail", "--report", "report.json",
+           "--log", "nextpnr.log", "-q"]
     if family == "ice40":
         cmd += ["--pcf-allow-unconstrained"]
     proc = subprocess.run(cmd, cwd=workdir, stdout=subprocess.DEVNULL,

@@ -18,18 +18,14 @@ import shutil
 import sys
 from pathlib import Path
 
-__all__ = ["setup_environment", "verilator_root", "project_root", "build_root", "require",
+__all__ = ["setup_environment", "verilator_root", "build_root", "require",
            "sby_command", "run_sby"]
 
 
-def project_root() -> Path:
-    """The repository checkout (this file is ``hdl/atsintc/toolchain.py``)."""
-    return Path(__file__).resolve().parents[2]
-
-
 def build_root() -> Path:
-    """Where generated artefacts and cached simulator builds go (``ATSINTC_BUILD`` overrides)."""
-    return Path(os.environ.get("ATSINTC_BUILD", project_root() / "build"))
+    """Where generated artefacts and cached simulator builds go: ``build/`` under the
+    current directory (``ATSINTC_BUILD`` overrides), never beside the package."""
+    return Path(os.environ.get("ATSINTC_BUILD", Path.cwd() / "build")).absolute()
 
 
 def verilator_root() -> Path:

@@ -21,7 +21,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ..toolchain import project_root
+from ..toolchain import build_root
 from . import sim
 
 __all__ = ["BACKENDS", "run_all", "format_table", "parse_console", "build_and_run",
@@ -273,7 +273,7 @@ def main(argv=None):
     import argparse
     ap = argparse.ArgumentParser(prog="python -m atsintc.soc.bench_soc")
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--out", default=str(project_root() / "build"))
+    ap.add_argument("--out", default=str(build_root()))
     ap.add_argument("-j", "--jobs", type=int, default=2)
     a = ap.parse_args(argv)
     res = run_all(a.out, quick=a.quick, jobs=a.jobs)

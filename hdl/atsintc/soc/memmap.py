@@ -19,6 +19,8 @@ address that no slave decodes is acknowledged (reads return 0, writes are droppe
 a stray pointer does not hang the simulation.
 """
 
+from pathlib import Path
+
 from ..regmap import Params
 from . import irqsrc, plic
 
@@ -163,16 +165,11 @@ def c_header(params=DEFAULT_ATSINTC_PARAMS, vectors=DEVICE_VECTORS, ram_size=RAM
     return "\n".join(out)
 
 
-def _root():
-    from ..toolchain import project_root
-    return project_root()
-
-
 HEADER_PATH = "firmware/include/soc.h"
 
 
 def write_header(root=None):
-    path = (root or _root()) / HEADER_PATH
+    path = Path(root or ".") / HEADER_PATH
     path.write_text(c_header())
     return path
 

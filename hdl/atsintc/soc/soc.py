@@ -1,4 +1,4 @@
-"""A VexRiscv SoC around ATS-INTC, for whole-system simulation (and later FPGAs).
+"""A VexRiscv SoC around ATS-INTC, for whole-system simulation and the FPGA boards.
 
 ::
 
@@ -14,10 +14,10 @@
 
 The memory map is :mod:`atsintc.soc.memmap` (``firmware/include/soc.h``).
 
-Small configurations (``boards/icebreaker.py``): ``SoC(cpu_variant="VexRiscv_Min",
-plic=False, irqsrc=False, ...)`` keeps the CPU, RAM, SoC control and ATS-INTC only; the
-missing blocks' windows fall to the default slave and their interrupt lines are 0. The
-defaults are the full SoC above.
+Small configurations (``atsintc.boards.icebreaker``, ``boards/icebreaker.py``):
+``SoC(cpu_variant="VexRiscv_Min", plic=False, irqsrc=False, ...)`` keeps the CPU, RAM,
+SoC control and ATS-INTC only; the missing blocks' windows fall to the default slave
+and their interrupt lines are 0. The defaults are the full SoC above.
 
 Interconnect (all Wishbone B4, word addresses, 32-bit data, byte ``sel``)
 ==========================================================================
@@ -50,23 +50,25 @@ mtimecmp`` (SoC control). ``softwareInterrupt`` is tied low.
 Simulation outputs
 ==================
 
-The SoC has four output ports for the simulation harness (``sim_main.cpp`` watches them
+The SoC has output ports for the simulation harness (``sim_main.cpp`` watches them
 after every rising clock edge; nothing is printed from inside the HDL, which keeps the
 console in the harness's hands and the model free of ``$display``):
 
-* ``console_valid`` / ``console_data``: one-cycle pulse per byte written to CONSOLE;
+* ``console_valid`` / ``console_data`` / ``console_ready`` (input): a valid/ready
+  stream of the bytes written to CONSOLE; a byte is held until ``console_ready`` (1 when
+  not driven: the harness takes a byte per cycle), and a CONSOLE write waits while a
+  byte is still held;
 * ``exit_valid`` / ``exit_code``: one-cycle pulse when EXIT is written.
 
-On an FPGA these would feed a UART / LEDs instead.
+On the boards the console stream feeds the UART transmitter (``atsintc.soc.uart``) and
+EXIT the LEDs.
 """
 
 from pathlib import Path
 
 from amaranth.hdl import *
-from amaranth.lib import wiring
 
 from ..controller import ATSIntc
-from ..regmap import Params
 from . import memmap
 from .irqsrc import InterruptSource
 from .plic import PLIC
