@@ -20,7 +20,7 @@ import os
 import cocotb
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 
-from .tb_atsintc import K, PARAMS, PR, WB, Env, task
+from .tb_atsintc import K, PARAMS, PR, Env, task
 
 OUT = os.environ["BENCH_JSON"]
 
@@ -91,23 +91,14 @@ async def bench(dut):
 
     # interrupt edge -> waiting DEQUEUE_WAIT acknowledged with the task
     await e.bus.access(PR(p, "BLOCK", v), True, task(6, 1))
-    d.wb_adr.value = PR(p, "DEQUEUE_WAIT") // WB
-    d.wb_we.value = 0
-    d.wb_cyc.value = 1
-    d.wb_stb.value = 1
+    e.bus.request(PR(p, "DEQUEUE_WAIT"), False)
     await e.bus.idle(4)
     d.irq_in.value = 1
     start = e.bus.cycle
-    while True:
-        await RisingEdge(d.clk)
-        await ReadOnly()
-        if int(d.wb_ack.value):
-            break
+    data = await e.bus.wait_ack()
     res["irq_to_wait_ack"] = e.bus.cycle - start
-    assert int(d.wb_dat_r.value) == task(6, 1)
-    await RisingEdge(d.clk)              # completion edge
-    d.wb_cyc.value = 0
-    d.wb_stb.value = 0
+    assert data == task(6, 1)
+    await e.bus.finish()                 # completion edge
     d.irq_in.value = 0
     with open(OUT, "w") as f:
         json.dump(res, f, indent=2)

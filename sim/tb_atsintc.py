@@ -3,7 +3,8 @@
 Parameters come from the environment variable ATSINTC_PARAMS (JSON of
 atsintc.regmap.Params fields); ATSINTC_OPS sets the length of the random test.
 
-`Bus` is a Wishbone B4 classic master that also counts cycles. `Env` ties it to the
+`Bus` is the shared Wishbone B4 classic master (sim/wishbone.py), which also counts
+cycles, with the controller's clock and reset. `Env` ties it to the
 reference model (sim/atsintc_model.py): every read through `Env.read` is compared with
 the model's prediction, and `Env.idle()` gives the hardware the cycles the model's
 `settle()` abstracts away (one wake per cycle).
@@ -15,10 +16,11 @@ import random
 
 import cocotb
 from cocotb.clock import Clock
-from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
+from cocotb.triggers import FallingEdge, RisingEdge
 
 from atsintc.regmap import ERRORS, Params, RegisterMap, task_prio, task_word
 from .atsintc_model import ATSIntcModel
+from .wishbone import WishboneMaster
 
 PARAMS = Params(**json.loads(os.environ.get("ATSINTC_PARAMS", "{}")))
 OPS = int(os.environ.get("ATSINTC_OPS", "50000"))
@@ -46,19 +48,19 @@ def task(n, prio, params=PARAMS):
     return task_word(0x1000 + 16 * n, prio % params.priorities, params=params)
 
 
-class Bus:
+class Bus(WishboneMaster):
+    """The controller's clock, reset and interrupt lines around the shared Wishbone
+    master (sim/wishbone.py: ``access``, ``idle``, ``cycle``, the ack-rule monitor)."""
+
     def __init__(self, dut):
-        self.dut = dut
-        self.cycle = 0
+        super().__init__(dut, "wb_")
 
     async def start(self):
         d = self.dut
         Clock(d.clk, 10, unit="ns").start()
-        cocotb.start_soon(self._count())
-        cocotb.start_soon(self.monitor())
-        for s in (d.wb_cyc, d.wb_stb, d.wb_we, d.wb_adr, d.wb_dat_w, d.irq_in):
-            s.value = 0
-        d.wb_sel.value = (1 << WB) - 1
+        super().start()
+        self.reset_outputs()
+        d.irq_in.value = 0
         await self.reset()
 
     async def reset(self):
@@ -69,67 +71,6 @@ class Bus:
             await RisingEdge(d.clk)
         d.rst.value = 0
         await FallingEdge(d.clk)
-
-    async def _count(self):
-        while True:
-            await RisingEdge(self.dut.clk)
-            self.cycle += 1
-
-    async def access(self, offset, write, value=0, sel=None, abandon=None):
-        """One access from a falling edge; returns (data, cycles the access took).
-
-        A synchronous Wishbone master: it holds cyc/stb up to the rising edge at which
-        it samples ack (the completion edge), then drops them; it returns at the next
-        falling edge, so back-to-back calls make back-to-back accesses (2 cycles each).
-        ``sel``: byte lanes (default all). ``abandon=k``: withdraw cyc/stb in the k-th
-        cycle (at its falling edge), even if ack is high in it: the master never
-        samples that ack (returns (None, k))."""
-        d = self.dut
-        assert offset % WB == 0
-        d.wb_adr.value = offset // WB
-        d.wb_we.value = int(write)
-        d.wb_dat_w.value = value
-        d.wb_sel.value = (1 << WB) - 1 if sel is None else sel
-        d.wb_cyc.value = 1
-        d.wb_stb.value = 1
-        n = 0
-        while True:
-            await RisingEdge(d.clk)
-            n += 1
-            await ReadOnly()
-            if abandon is not None and n == abandon:
-                await FallingEdge(d.clk)
-                self._drop()
-                await FallingEdge(d.clk)
-                return None, n
-            if int(d.wb_ack.value):
-                data = int(d.wb_dat_r.value)
-                break
-            assert n < 1 << 20, "bus hung"
-        await RisingEdge(d.clk)         # completion edge: cyc, stb and ack high
-        self._drop()
-        await FallingEdge(d.clk)
-        return data, n + 1
-
-    def _drop(self):
-        d = self.dut
-        d.wb_cyc.value = 0
-        d.wb_stb.value = 0
-        d.wb_sel.value = (1 << WB) - 1
-
-    async def monitor(self):
-        """Wishbone: ack only in answer to cyc & stb, checked in every cycle."""
-        d = self.dut
-        while True:
-            await RisingEdge(d.clk)
-            await ReadOnly()
-            if int(d.wb_ack.value):
-                assert int(d.wb_cyc.value) and int(d.wb_stb.value), \
-                    f"ack without cyc & stb in cycle {self.cycle}"
-
-    async def idle(self, n=1):
-        for _ in range(n):
-            await FallingEdge(self.dut.clk)
 
 
 async def small_quota(e, p, n=16):
@@ -150,9 +91,11 @@ def room_for(e, p, v=None):
 
 
 class Env:
+    bus_class = Bus         # tb_axi4lite: its AXI4-Lite master
+
     def __init__(self, dut):
         self.dut = dut
-        self.bus = Bus(dut)
+        self.bus = self.bus_class(dut)
         self.model = ATSIntcModel(PARAMS)
         self.lines = 0
         self.max_access_cycles = 0
@@ -465,26 +408,14 @@ async def test_blocking_dequeue(dut):
     v, p = 0, 0
     await e.write(K("VEC_CFG", v), p)
     await e.write(PR(p, "BLOCK", v), task(7, 1))
-    d = dut
     # start the blocking read, then raise the interrupt two cycles later
-    d.wb_adr.value = PR(p, "DEQUEUE_WAIT") // WB
-    d.wb_we.value = 0
-    d.wb_cyc.value = 1
-    d.wb_stb.value = 1
+    e.bus.request(PR(p, "DEQUEUE_WAIT"), False)
     await e.bus.idle(3)
     await e.set_line(v, 1)
     edge = e.bus.cycle
-    while True:
-        await RisingEdge(d.clk)
-        await ReadOnly()
-        if int(d.wb_ack.value):
-            break
+    data = await e.bus.wait_ack()
     latency = e.bus.cycle - edge
-    data = int(d.wb_dat_r.value)
-    await RisingEdge(d.clk)             # completion edge
-    d.wb_cyc.value = 0
-    d.wb_stb.value = 0
-    await FallingEdge(d.clk)
+    await e.bus.finish()                # completion edge
     await e.set_line(v, 0)
     e.model.settle()
     assert data == e.model.pop_ready(p) == task(7, 1)

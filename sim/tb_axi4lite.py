@@ -173,9 +173,7 @@ class AxiBus:
 class AxiEnv(Env):
     """tb_atsintc's Env (model comparison, settle timing) on the AXI4-Lite port."""
 
-    def __init__(self, dut):
-        super().__init__(dut)
-        self.bus = AxiBus(dut)
+    bus_class = AxiBus
 
 
 async def env(dut):

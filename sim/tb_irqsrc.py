@@ -7,7 +7,8 @@ test), IRQSRC_SEED.
 `SrcModel` is a cycle-level Python model of the device (registers, timers, xorshift32
 generators, the shared divider). `Env` runs design and model in lock step, drives the
 ``cycle`` input as a free-running counter (starting just below 2**32 so that STAMP_HI
-is exercised) and compares ``irq``, ``ack`` and ``dat_r`` after every rising edge. The
+is exercised) and compares ``irq``, ``ack`` and ``dat_r`` after every rising edge; accesses
+go through the shared Wishbone master (sim/wishbone.py, ``access_lockstep``). The
 directed tests also state the expected timing independently of the model.
 """
 
@@ -19,6 +20,7 @@ from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 
 from atsintc.soc.irqsrc import seed
+from .wishbone import WishboneMaster
 
 V = int(os.environ.get("IRQSRC_VECTORS", "4"))
 OPS = int(os.environ.get("IRQSRC_OPS", "4000"))
@@ -182,31 +184,28 @@ class Env:
     def __init__(self, dut):
         self.dut = dut
         self.model = SrcModel()
-        self.inputs = dict(cycle=CYCLE0, cyc=0, stb=0, we=0, byte=0, dat_w=0, sel=0xF)
+        self.bus = WishboneMaster(dut, "bus__", timeout=100)
+        self.cycle_in = CYCLE0      # the `cycle` input
         self.cycle = 0
         self.irq_log = []           # irq in each cycle
         self.last_ack = None
         self.back_to_back = False
 
+    @property
+    def inputs(self):
+        """The design's (and the model's) inputs in the current cycle."""
+        return dict(cycle=self.cycle_in, **self.bus.out)
+
     async def start(self):
         d = self.dut
         Clock(d.clk, 10, unit="ns").start()
         d.rst.value = 1
-        self._drive()
+        d.cycle.value = self.cycle_in
+        self.bus.reset_outputs()
         for _ in range(2):
             await RisingEdge(d.clk)
         d.rst.value = 0
         await FallingEdge(d.clk)
-
-    def _drive(self):
-        d, i = self.dut, self.inputs
-        d.cycle.value = i["cycle"]
-        d.bus__cyc.value = i["cyc"]
-        d.bus__stb.value = i["stb"]
-        d.bus__we.value = i["we"]
-        d.bus__adr.value = i["byte"] >> 2
-        d.bus__dat_w.value = i["dat_w"]
-        d.bus__sel.value = i["sel"]
 
     def now(self):
         """The value of the `cycle` input in the current cycle."""
@@ -214,16 +213,17 @@ class Env:
 
     async def step(self):
         d = self.dut
-        self.inputs["cycle"] = self.now()
-        d.cycle.value = self.inputs["cycle"]
+        self.cycle_in = self.now()
+        d.cycle.value = self.cycle_in
         self.irq_log.append(int(d.irq.value))
         await RisingEdge(d.clk)
-        self.model.tick(**self.inputs)
+        inputs = self.inputs
+        self.model.tick(**inputs)
         await ReadOnly()
         got = (int(d.irq.value), int(d.bus__ack.value), int(d.bus__dat_r.value))
         want = (self.model.irq, self.model.ack, self.model.dat_r)
         assert got == want, (f"cycle {self.cycle + 1}: (irq, ack, dat_r) = {got}, "
-                             f"model {want}; inputs of cycle {self.cycle}: {self.inputs}")
+                             f"model {want}; inputs of cycle {self.cycle}: {inputs}")
         await FallingEdge(d.clk)
         self.cycle += 1
 
@@ -236,21 +236,11 @@ class Env:
         the call (unless the previous ack is in this cycle: then the next one)."""
         if self.last_ack == self.cycle and not self.back_to_back:
             await self.step()
-        self.inputs.update(cyc=1, stb=1, we=int(write), byte=byte, dat_w=value, sel=sel)
-        self._drive()
         self.req_cycle = self.cycle + (1 if self.last_ack == self.cycle else 0)
-        n = 0
-        while True:
-            await self.step()
-            n += 1
-            if self.model.ack:
-                break
-            assert n < 100, "bus hung"
+        data, n = await self.bus.access_lockstep(self.step, byte, write, value, sel)
         self.last_ack = self.cycle
-        self.inputs.update(cyc=0, stb=0, we=0)
-        self._drive()
-        assert n == 1 or (n == 2 and self.back_to_back), n
-        return self.model.dat_r
+        assert n == 2 or (n == 3 and self.back_to_back), n
+        return data
 
     async def read(self, byte):
         return await self.access(byte, False)

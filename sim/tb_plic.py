@@ -7,6 +7,7 @@ keyword arguments), PLIC_OPS (length of the random test), PLIC_SEED.
 design and the model in lock step: every cycle the inputs both see are the same, and
 ``irq``, ``ack`` and ``dat_r`` of the design are compared with the model's after every
 rising edge, so every read and every cycle of the notification outputs is checked.
+Accesses go through the shared Wishbone master (sim/wishbone.py, ``access_lockstep``).
 The directed tests also state the expected results independently of the model.
 """
 
@@ -17,6 +18,8 @@ import random
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
+
+from .wishbone import WishboneMaster
 
 PARAMS = json.loads(os.environ.get("PLIC_PARAMS", "{}"))
 OPS = int(os.environ.get("PLIC_OPS", "6000"))
@@ -151,43 +154,41 @@ class Env:
     def __init__(self, dut):
         self.dut = dut
         self.model = PlicModel()
-        self.inputs = dict(src=0, cyc=0, stb=0, we=0, byte=0, dat_w=0, sel=0xF)
+        self.bus = WishboneMaster(dut, "bus__", timeout=100)
+        self.src = 0
         self.cycle = 0              # number of the cycle between this falling edge and
         self.irq_log = []           # the next rising edge; irq seen in each cycle
         self.last_ack = None        # cycle of the last ack
         self.back_to_back = False   # next request already in the ack cycle (ignored there)
 
+    @property
+    def inputs(self):
+        """The design's (and the model's) inputs in the current cycle."""
+        return dict(src=self.src, **self.bus.out)
+
     async def start(self):
         d = self.dut
         Clock(d.clk, 10, unit="ns").start()
         d.rst.value = 1
-        self._drive()
+        d.src.value = self.src
+        self.bus.reset_outputs()
         for _ in range(2):
             await RisingEdge(d.clk)
         d.rst.value = 0
         await FallingEdge(d.clk)
-
-    def _drive(self):
-        d, i = self.dut, self.inputs
-        d.src.value = i["src"]
-        d.bus__cyc.value = i["cyc"]
-        d.bus__stb.value = i["stb"]
-        d.bus__we.value = i["we"]
-        d.bus__adr.value = i["byte"] >> 2
-        d.bus__dat_w.value = i["dat_w"]
-        d.bus__sel.value = i["sel"]
 
     async def step(self):
         """One clock cycle: both see the current inputs; the outputs are compared."""
         d = self.dut
         self.irq_log.append(int(d.irq.value))
         await RisingEdge(d.clk)
-        self.model.tick(**self.inputs)
+        inputs = self.inputs
+        self.model.tick(**inputs)
         await ReadOnly()
         got = (int(d.irq.value), int(d.bus__ack.value), int(d.bus__dat_r.value))
         want = (self.model.irq, self.model.ack, self.model.dat_r)
         assert got == want, (f"cycle {self.cycle + 1}: (irq, ack, dat_r) = {got}, "
-                             f"model {want}; inputs of cycle {self.cycle}: {self.inputs}")
+                             f"model {want}; inputs of cycle {self.cycle}: {inputs}")
         await FallingEdge(d.clk)
         self.cycle += 1
 
@@ -197,25 +198,13 @@ class Env:
 
     async def access(self, byte, write, value=0, sel=0xF):
         """One Wishbone access; returns (read data, cycles taken)."""
-        assert byte % 4 == 0
         if self.last_ack == self.cycle and not self.back_to_back:
             await self.step()
-        self.inputs.update(cyc=1, stb=1, we=int(write), byte=byte, dat_w=value, sel=sel)
-        self._drive()
-        n = 0
-        while True:
-            await self.step()
-            n += 1
-            if self.model.ack:
-                break
-            assert n < 100, "bus hung"
-        data = self.model.dat_r     # equal to the design's (checked in step)
+        data, n = await self.bus.access_lockstep(self.step, byte, write, value, sel)
         self.last_ack = self.cycle
-        self.inputs.update(cyc=0, stb=0, we=0)
-        self._drive()
         # acked in the cycle after the request (the cycle after the previous ack)
-        assert n == 1 or (n == 2 and self.back_to_back), n
-        return data, n + 1
+        assert n == 2 or (n == 3 and self.back_to_back), n
+        return data, n
 
     async def read(self, byte):
         return (await self.access(byte, False))[0]
@@ -224,12 +213,12 @@ class Env:
         await self.access(byte, True, value, sel)
 
     async def set_src(self, bits):
-        self.inputs["src"] = bits & ((1 << S) - 1)
-        self._drive()
+        self.src = bits & ((1 << S) - 1)
+        self.dut.src.value = self.src
 
     async def line(self, i, value):
         """Set the line of source i (1-based)."""
-        bits = self.inputs["src"]
+        bits = self.src
         bits = (bits | (1 << (i - 1))) if value else (bits & ~(1 << (i - 1)))
         await self.set_src(bits)
 
@@ -486,7 +475,7 @@ async def test_random(dut):
         e.back_to_back = rng.random() < 0.3
         r = rng.random()
         if r < 0.22:
-            bits = e.inputs["src"]
+            bits = e.src
             for _ in range(rng.choice((1, 1, 1, 2, 3))):
                 bits ^= 1 << (src_id() - 1)
             await e.set_src(bits)
