@@ -19,14 +19,17 @@ cycle up to the depth:
   registers between them); no queue is ever pushed when full;
 * **best first**: a DEQUEUE returns a task of the best priority in its queue (FIFO
   order within a priority list is the task pool's own proof, ``test_taskpool_formal``);
-* **quotas**: a new task is taken for a process only while its USAGE is below its
-  QUOTA (any QUOTA, written by the unconstrained bus at any time), and the USAGEs
-  add up to exactly the tasks held; with the pool, never more than the pool's size in all,
-  no push into a full pool and no pop of an empty list.
+* **quotas**: a new task or message is taken for a process only while its USAGE is
+  below its QUOTA (both at once only with room for two; any QUOTA, written by the
+  unconstrained bus at any time), and the USAGEs add up to exactly the tasks held plus
+  the messages waiting; a mailbox is never pushed beyond IPC_DEPTH; with the pool,
+  never more than the pool's size in all, no push into a full pool and no pop of an
+  empty list.
 
 Configurations, both backends: 2 processes x 2 priorities, 2 vectors, 1 channel;
 systolic: ready queues 1 deep (2 deep in the slow test) and 2-deep blocked queues; pool:
-3 entries shared by every ready and blocked queue. Words written are 9 bits wide
+3 entries shared by every ready queue, blocked queue and mailbox (used up within the
+depth), and 8 entries. Words written are 9 bits wide
 (upper bits 0): the properties are about control, and the solver's time per step
 stays small.
 
@@ -45,8 +48,10 @@ from atsintc.regmap import Params, RegisterMap
 
 PARAMS = Params(processes=2, priorities=2, ready_depth=1, vectors=2, blocked_depth=2,
                 channels=1, ipc_depth=1, queue="systolic")
-# the task pool backend: 3 entries shared by every ready and blocked queue
+# the task pool backend: 3 entries shared by every ready and blocked queue and mailbox
+# (used up within the depth), and the issue's size, 8 entries
 PARAMS_POOL = Params(processes=2, priorities=2, vectors=2, channels=1, ipc_depth=1, pool=3)
+PARAMS_POOL8 = Params(processes=2, priorities=2, vectors=2, channels=1, ipc_depth=1, pool=8)
 # the slow test's configuration: two entries per ready queue
 PARAMS_RD2 = Params(processes=2, priorities=2, ready_depth=2, vectors=2, blocked_depth=2,
                     channels=1, ipc_depth=1, queue="systolic")
@@ -249,6 +254,20 @@ def test_controller_properties_bmc_pool():
     the pool runs out), plus: USAGE within the pool, no push into a full pool, no pop
     of an empty list."""
     rc, out = run_sby("controller-bmc-pool", "bmc", DEPTH_POOL, params=PARAMS_POOL,
+                      data_bits=9)
+    assert rc == 0 and "DONE (PASS" in out, out[-3000:]
+
+
+def test_controller_properties_bmc_pool8():
+    """The same with 8 pool entries (depth 10: ~30 s; 12 in the slow suite: ~4 min)."""
+    rc, out = run_sby("controller-bmc-pool8", "bmc", DEPTH_POOL, params=PARAMS_POOL8,
+                      data_bits=9)
+    assert rc == 0 and "DONE (PASS" in out, out[-3000:]
+
+
+@pytest.mark.slow
+def test_controller_properties_bmc_pool8_deeper():
+    rc, out = run_sby("controller-bmc-pool8-12", "bmc", DEPTH_POOL + 2, params=PARAMS_POOL8,
                       data_bits=9)
     assert rc == 0 and "DONE (PASS" in out, out[-3000:]
 
