@@ -15,6 +15,7 @@ help:
 	@echo "make bench-pq   priority-queue benchmark (add SYNTH=1 for ECP5 LUT/FF/Fmax)"
 	@echo "make bitstream  FPGA bitstream: BOARD=ulx3s-85f (default) or icebreaker [FREQ=MHz]"
 	@echo "make synth-report  controller-only LUT/FF/RAM/Fmax on ECP5 and iCE40 (long)"
+	@echo "make generate   rewrite the checked-in header, SVD, register docs and soc.h"
 	@echo "make venv       only create .venv and install the pinned toolchain"
 
 venv: $(STAMP)
@@ -29,7 +30,7 @@ demo: $(STAMP)
 	$(VENV)/bin/atsintc demo
 
 test: $(STAMP)
-	$(PY) -m pytest -v
+	$(PY) -m pytest -v --durations=25
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -v -m slow
@@ -42,6 +43,13 @@ bitstream: $(STAMP)
 
 synth-report: $(STAMP)
 	$(VENV)/bin/atsintc synth-report --json build/synth-report.json
+
+# the checked-in generated files (tests/test_regmap_gen.py, test_memmap.py check them)
+generate: $(STAMP)
+	$(VENV)/bin/atsintc generate header
+	$(VENV)/bin/atsintc generate svd
+	$(VENV)/bin/atsintc generate docs
+	$(PY) -m atsintc.soc.memmap
 
 clean:
 	rm -rf build sim_build
