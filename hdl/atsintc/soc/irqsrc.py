@@ -270,11 +270,15 @@ class InterruptSource(wiring.Component):
 
             keep = Signal(name=f"keep{v}")          # the line stays high
             m.d.comb += keep.eq(self.irq[v] & ~w_ack[v])
+            # +1 is computed from the register and only selected by the late bus
+            # decisions (a bus write's decode followed by a 32-bit carry chain was the
+            # SoC's critical path on the ULX3S)
+            raised, lost = due & ~keep, due & keep
             m.d.sync += [
                 self.irq[v].eq(keep | due),
-                fresh[v].eq(due & ~keep),
-                count[v].eq(Mux(w_count[v], 0, count[v]) + (due & ~keep)),
-                missed[v].eq(Mux(w_missed[v], 0, missed[v]) + (due & keep)),
+                fresh[v].eq(raised),
+                count[v].eq(Mux(w_count[v], raised, Mux(raised, count[v] + 1, count[v]))),
+                missed[v].eq(Mux(w_missed[v], lost, Mux(lost, missed[v] + 1, missed[v]))),
             ]
             with m.If(fresh[v]):
                 m.d.sync += stamp[v].eq(self.cycle)
