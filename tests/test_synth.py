@@ -31,3 +31,8 @@ def test_pq_fmax_flat_with_depth():
     luts = {r["depth"]: r["luts"] for r in rows}
     assert f[256] >= 0.8 * f[16], f
     assert luts[256] < 20 * luts[16], luts
+
+
+def test_synth_bad_frontend(tmp_path):
+    with pytest.raises(ValueError, match="frontend must be one of verilog, rtlil"):
+        synthesize(PriorityQueue(depth=2), "x", "ecp5", workdir=tmp_path, frontend="edif")

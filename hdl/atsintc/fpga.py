@@ -148,8 +148,10 @@ def synth_report(configs=None, families=("ecp5", "ice40"), log=print, *, seed=1,
             if family in PINLESS:
                 dut = _pinless(dut)
             try:
+                # RTLIL: yosys 0.70 aborts on the default controller's Verilog
                 r = synthesize(dut, name, family, target_mhz=target, seed=seed,
-                               workdir=wd, port_stages=PORT_STAGES.get(family, 1), log=log)
+                               workdir=wd, port_stages=PORT_STAGES.get(family, 1),
+                               frontend="rtlil", log=log)
             except DoesNotFit as e:
                 log(f"[fpga] {family}: {e}")
                 r = {"name": name, "family": family, "device": FAMILIES[family][3],
