@@ -32,8 +32,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -v --durations=25
 
+# two workers: the slow tests are single-threaded synthesis and solver runs; the FPGA
+# builds stay on one worker (xdist_group "fpga")
 test-slow: $(STAMP)
-	$(PY) -m pytest -v -m slow
+	$(PY) -m pytest -v -m slow -n 2 --dist loadgroup
 
 bench-pq: $(STAMP)
 	$(VENV)/bin/atsintc bench pq --json build/bench-pq.json $(if $(SYNTH),--synth,)
