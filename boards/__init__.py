@@ -26,7 +26,7 @@ class TimingError(RuntimeError):
 
 
 def board_build_dir(name) -> Path:
-    from ..toolchain import build_root
+    from atsintc.tools.toolchain import build_root
     return build_root() / "boards" / name
 
 
@@ -119,7 +119,7 @@ def run_build(platform, top, name, build_dir, *, freq_mhz, do_build, nextpnr_opt
     nextpnr log, and the report is checked again after a successful run."""
     import subprocess
 
-    from ..toolchain import setup_environment
+    from atsintc.tools.toolchain import setup_environment
 
     env = setup_environment()
     build_dir = Path(build_dir)

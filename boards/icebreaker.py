@@ -73,14 +73,14 @@ __all__ = ["ICEBreakerTop", "ControllerTop", "ControllerDemo", "small_params",
 def small_params():
     """The ATS-INTC configuration of the iCEBreaker SoC: a task pool of 256 entries in
     block RAM (with 2 processes the SoC does not fit: see the module docstring)."""
-    from ..regmap import Params
+    from atsintc.regmap import Params
     return Params(processes=1, priorities=4, vectors=2, channels=1, ipc_depth=1, xlen=32,
                   queue="pool", pool=256)
 
 
 def demo_params():
     """The configuration of the CPU-less demo (:class:`ControllerDemo`)."""
-    from ..regmap import Params
+    from atsintc.regmap import Params
     return Params(processes=1, priorities=4, ready_depth=8, vectors=2, blocked_depth=4,
                   channels=1, ipc_depth=1, xlen=32, queue="systolic")
 
@@ -102,7 +102,7 @@ def soc_kwargs(params=None):
 def default_firmware(*, sim=False, log=print):
     """Build ``firmware/ice40/demo.c`` for RV32I and the 8 KiB RAM (``sim=True``: the
     self-raising variant that exits, for the Verilator model); returns the hex path."""
-    from ..soc.firmware import build_firmware
+    from atsintc.tools.firmware_build import build_firmware
     return build_firmware("ice40-demo" + ("-sim" if sim else ""), FIRMWARE_SOURCES,
                           cflags=["-DSIM"] if sim else [], mcpu=FIRMWARE_MCPU,
                           link_script=FIRMWARE_LINK, ram_size=RAM_SIZE, log=log)
@@ -127,9 +127,9 @@ class ControllerDemo(Elaboratable):
         self.shown = Signal(5)
 
     def elaborate(self, platform):
-        from ..controller import ATSIntc
-        from ..regmap import RegisterMap
-        from ..soc.uart import UARTTx
+        from atsintc.gateware.controller import ATSIntc
+        from atsintc.regmap import RegisterMap
+        from atsintc.soc.uart import UARTTx
 
         p = self.params
         rm = RegisterMap(p)
@@ -263,8 +263,8 @@ class ICEBreakerTop(Elaboratable):
         self.uart_fifo = uart_fifo
 
     def elaborate(self, platform):
-        from ..soc.soc import SoC
-        from ..soc.uart import UARTTx
+        from atsintc.soc.soc import SoC
+        from atsintc.soc.uart import UARTTx
 
         m = Module()
         freq = self.freq_mhz * 1e6
@@ -334,7 +334,7 @@ def build_icebreaker(do_build=True, freq_mhz=12, *, params=None, firmware_hex=No
     ``--timing-allow-fail``) and fails if the design does not fit the UP5K."""
     from amaranth_boards.icebreaker import ICEBreakerPlatform
 
-    from ..soc.soc import ram_verilog_path, vexriscv_verilog_path
+    from atsintc.soc.soc import ram_verilog_path, vexriscv_verilog_path
 
     what = "controller" if controller_only else "soc"
     build_dir = (Path(build_dir) if build_dir else

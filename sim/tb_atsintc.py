@@ -1,4 +1,4 @@
-"""cocotb testbench of the ATS-INTC controller (Verilog from atsintc.export).
+"""cocotb testbench of the ATS-INTC controller (Verilog from atsintc.tools.export).
 
 Parameters come from the environment variable ATSINTC_PARAMS (JSON of
 atsintc.regmap.Params fields); ATSINTC_OPS sets the length of the random test.

@@ -1,5 +1,5 @@
 """cocotb testbench of the controller's AXI4-Lite port (``atsintc generate verilog --bus
-axi4lite``, :mod:`atsintc.axi4lite`), driven by cocotbext-axi's ``AxiLiteMaster``.
+axi4lite``, :mod:`atsintc.gateware.axi4lite`), driven by cocotbext-axi's ``AxiLiteMaster``.
 
 Parameters come from ATSINTC_PARAMS / ATSINTC_OPS / ATSINTC_SEED as for
 ``tb_atsintc``, whose environment (``Env``: every read compared with the reference

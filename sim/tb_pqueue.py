@@ -1,4 +1,4 @@
-"""cocotb testbench of the systolic priority queue (Verilog from atsintc.pqueue).
+"""cocotb testbench of the systolic priority queue (Verilog from atsintc.gateware.pqueue).
 
 Configuration comes from the environment (set by tests/test_pqueue_sim.py and by
 `atsintc bench pq`): PQ_DEPTH, PQ_PRIOS, PQ_WIDTH, PQ_OPS, PQ_SEED.

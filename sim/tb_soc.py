@@ -1,5 +1,5 @@
 """cocotb testbench that boots firmware on the VexRiscv SoC (toplevel `soc` from
-atsintc.soc.sim: clk in; console_valid/console_data and exit_valid/exit_code out).
+atsintc.tools.socsim: clk in; console_valid/console_data and exit_valid/exit_code out).
 
 The firmware image comes from the `+firmware=<hex>` plusarg (read by ram.v), so one
 Verilator build serves every image. Environment: SOC_MAX_CYCLES, SOC_EXPECT_EXIT,

@@ -2,6 +2,6 @@
 ``atsintc``, with the repository's ``boards/``, ``sim/`` and ``firmware/`` as
 ``atsintc.boards``, ``atsintc.sim`` and ``atsintc.firmware``."""
 
-from atsintc.toolchain import setup_environment
+from atsintc.tools.toolchain import setup_environment
 
 setup_environment()

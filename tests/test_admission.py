@@ -1,4 +1,4 @@
-"""QUOTA/USAGE accounting and admission (hdl/atsintc/admission.py), against a Python
+"""QUOTA/USAGE accounting and admission (hdl/atsintc/gateware/admission.py), against a Python
 model in every cycle."""
 
 import random
@@ -6,7 +6,7 @@ import random
 import pytest
 from amaranth.sim import Simulator
 
-from atsintc.admission import Admission
+from atsintc.gateware.admission import Admission
 
 
 @pytest.mark.parametrize("pool", [10, None], ids=["pool", "no-pool"])

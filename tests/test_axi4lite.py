@@ -1,5 +1,5 @@
 # amaranth: UnusedElaboratable=no
-"""The controller's AXI4-Lite port (hdl/atsintc/axi4lite.py): handshakes cycle by cycle
+"""The controller's AXI4-Lite port (hdl/atsintc/gateware/axi4lite.py): handshakes cycle by cycle
 in the Amaranth simulator, the exported Verilog (--bus axi4lite) linted, and the cocotb
 testbench sim/tb_axi4lite.py (cocotbext-axi's AxiLiteMaster against the reference
 model) on Verilator for an RV32 task-pool and an RV64 systolic configuration."""
@@ -11,13 +11,13 @@ from dataclasses import asdict
 import pytest
 from amaranth.sim import Simulator
 
-from atsintc import cosim
-from atsintc.axi4lite import ATSIntcAXI4Lite, Signature
-from atsintc.cli import main
-from atsintc.cosim import LINT_WAIVERS
-from atsintc.export import controller_verilog
+from atsintc.tools import cosim
+from atsintc.gateware.axi4lite import ATSIntcAXI4Lite, Signature
+from atsintc.tools.cli import main
+from atsintc.tools.cosim import LINT_WAIVERS
+from atsintc.tools.export import controller_verilog
 from atsintc.regmap import ERRORS, Params, RegisterMap
-from atsintc.toolchain import require
+from atsintc.tools.toolchain import require
 
 # (id, parameters, random AXI accesses)
 CONFIGS = [

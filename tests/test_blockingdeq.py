@@ -1,10 +1,10 @@
-"""The DEQUEUE_WAIT state (hdl/atsintc/blockingdeq.py): a task arriving, the timeout,
+"""The DEQUEUE_WAIT state (hdl/atsintc/gateware/blockingdeq.py): a task arriving, the timeout,
 and the master withdrawing, each in several cycles."""
 
 import pytest
 from amaranth.sim import Simulator
 
-from atsintc.blockingdeq import BlockingDequeue
+from atsintc.gateware.blockingdeq import BlockingDequeue
 
 
 def run(timeout, task_at=None, withdraw_at=None, proc=1):

@@ -1,5 +1,5 @@
 """The all-backends benchmark image for the FPGA board (firmware/board/,
-atsintc.soc.board_bench), run once on the simulated SoC: every backend's section, its
+atsintc.tools.board_bench), run once on the simulated SoC: every backend's section, its
 checks, the same RESULT values as the per-backend images, and a table made of them.
 """
 
@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from atsintc.soc import bench_soc, board_bench, sim
+from atsintc.tools import bench_soc, board_bench, socsim
 
 BACKENDS = list(bench_soc.BACKENDS)
 BENCHES = ("calib", "queue", "switch", "irq_idle", "irq_busy", "ipc", "syscall")
@@ -34,7 +34,7 @@ ONE_SAMPLE_TOLERANCE = 20
 
 @pytest.fixture(scope="module")
 def simulator():
-    return sim.build()
+    return socsim.build()
 
 
 @pytest.fixture(scope="module")

@@ -100,7 +100,7 @@ def test_ecp5_pll_params():
 
 
 def test_ulx3s_prepare(tmp_path):
-    from atsintc.soc.firmware import build_firmware
+    from atsintc.tools.firmware_build import build_firmware
     from atsintc.boards.ulx3s import build_ulx3s
     hexfile = build_firmware("hello", ["hello.c"])
     r = build_ulx3s(do_build=False, firmware_hex=hexfile, build_dir=tmp_path / "ulx3s")

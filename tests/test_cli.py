@@ -8,13 +8,13 @@ import sys
 
 import pytest
 
-from atsintc.cli import main
-from atsintc.cosim import LINT_WAIVERS
-from atsintc.toolchain import require
+from atsintc.tools.cli import main
+from atsintc.tools.cosim import LINT_WAIVERS
+from atsintc.tools.toolchain import require
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "atsintc.cli", *args],
+    return subprocess.run([sys.executable, "-m", "atsintc.tools.cli", *args],
                           capture_output=True, text=True)
 
 
@@ -109,7 +109,7 @@ def test_bench_controller(tmp_path, capsys):
     (["build", "--help"], "usage: atsintc build"),
     (["build", "--board", "ulx3s-85f", "--help"], "usage: python -m atsintc.boards.ulx3s"),
     (["build", "--board", "icebreaker", "--help"], "usage: python -m atsintc.boards.icebreaker"),
-    (["synth-report", "--help"], "usage: python -m atsintc.fpga"),
+    (["synth-report", "--help"], "usage: python -m atsintc.tools.fpga"),
 ])
 def test_fpga_commands_help(argv, usage):
     r = run_cli(*argv)

@@ -6,9 +6,9 @@ from dataclasses import asdict
 
 import pytest
 
-from atsintc import cosim
-from atsintc.controller import ATSIntc
-from atsintc.export import controller_verilog
+from atsintc.tools import cosim
+from atsintc.gateware.controller import ATSIntc
+from atsintc.tools.export import controller_verilog
 from atsintc.regmap import Params
 
 # (id, parameters, random bus accesses): both queue backends; the pool's sizes are small

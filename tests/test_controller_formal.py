@@ -42,8 +42,8 @@ import pytest
 from amaranth.hdl import *
 from amaranth.hdl._ast import AnyConst, AnySeq  # not re-exported by amaranth.hdl in 0.5
 
-from atsintc import toolchain
-from atsintc.controller import ATSIntc
+from atsintc.tools import toolchain
+from atsintc.gateware.controller import ATSIntc
 from atsintc.regmap import Params, RegisterMap
 
 PARAMS = Params(processes=2, priorities=2, ready_depth=1, vectors=2, blocked_depth=2,
@@ -302,7 +302,7 @@ def test_controller_properties_are_not_vacuous(params):
 def test_harness_catches_lost_events(monkeypatch):
     """With the pending counter of the first version (an edge and a raise in the same
     cycle counted once), the check finds a counterexample."""
-    from atsintc import pending
+    from atsintc.gateware import pending
 
     def merged(m, pending, events, dec):
         top = (1 << len(pending)) - 1

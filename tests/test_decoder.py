@@ -4,7 +4,7 @@ of every window, unaligned and unmapped addresses, both data widths)."""
 import pytest
 from amaranth.sim import Simulator
 
-from atsintc.decoder import AddressDecoder
+from atsintc.gateware.decoder import AddressDecoder
 from atsintc.regmap import Params, RegisterMap
 
 

@@ -1,10 +1,10 @@
-"""The sticky ERROR registers (hdl/atsintc/errorbank.py) against a Python model."""
+"""The sticky ERROR registers (hdl/atsintc/gateware/errorbank.py) against a Python model."""
 
 import random
 
 from amaranth.sim import Simulator
 
-from atsintc.errorbank import ErrorBank
+from atsintc.gateware.errorbank import ErrorBank
 from atsintc.regmap import ERRORS
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from atsintc import fpga
+from atsintc.tools import fpga
 
 ROW = dict(device="LFE5U-85F-6BG381C", processes=4, priorities=8, depth=64, vectors=16,
            blocked_depth=16, channels=4, luts=54321, ffs=16000, wrapper_ffs=120,

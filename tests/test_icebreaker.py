@@ -79,8 +79,8 @@ def test_icebreaker_soc_sim():
     of the buttons)."""
     import re
 
-    from atsintc.soc import sim
-    r = sim.run(ib.default_firmware(sim=True), soc=SoC(**ib.soc_kwargs()),
+    from atsintc.tools import socsim
+    r = socsim.run(ib.default_firmware(sim=True), soc=SoC(**ib.soc_kwargs()),
                 max_cycles=2_000_000, timeout=300)
     assert r.reason == "exit" and r.exit_code == 0, r.console
     text = re.sub(r"in \d+ cycles", "in @ cycles", r.console.lstrip("\n"))

@@ -1,10 +1,10 @@
-"""Interrupt events (hdl/atsintc/irqevents.py): edges, a line high at the end of reset,
+"""Interrupt events (hdl/atsintc/gateware/irqevents.py): edges, a line high at the end of reset,
 and the level-mode gate."""
 
 from amaranth.hdl import *
 from amaranth.sim import Simulator
 
-from atsintc.irqevents import IrqEvents
+from atsintc.gateware.irqevents import IrqEvents
 
 
 def events(lines, level=0, opens=(), reset_high=False):

@@ -4,7 +4,7 @@ two configurations, plus parameter validation."""
 
 import pytest
 
-from atsintc import cosim
+from atsintc.tools import cosim
 from atsintc.soc.irqsrc import InterruptSource
 
 # (id, vectors, random operations, random-mode window in cycles)

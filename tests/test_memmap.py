@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from atsintc.soc import memmap
-from atsintc.soc.firmware import CFLAGS
+from atsintc.tools.firmware_build import CFLAGS
 
 ROOT = Path(__file__).resolve().parents[1]     # the checkout
 

@@ -1,10 +1,10 @@
-"""CPU notification (hdl/atsintc/notify.py): irq_out for every input combination."""
+"""CPU notification (hdl/atsintc/gateware/notify.py): irq_out for every input combination."""
 
 import itertools
 
 from amaranth.sim import Simulator
 
-from atsintc.notify import Notification
+from atsintc.gateware.notify import Notification
 
 
 def test_notification_truth_table():

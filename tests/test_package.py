@@ -40,7 +40,7 @@ def test_wheel_contents(wheel):
                  "atsintc/sim/tb_atsintc.py", "atsintc/sim/atsintc_model.py",
                  "atsintc/firmware/start.S", "atsintc/firmware/link.ld",
                  "atsintc/firmware/include/atsintc_regs.h", "atsintc/firmware/rt/rt.c",
-                 "atsintc/firmware/ice40/link.ld", "atsintc/soc/sim_main.cpp",
+                 "atsintc/firmware/ice40/link.ld", "atsintc/tools/sim_main.cpp",
                  "atsintc/soc/ram.v"):
         assert need in names, need
 
@@ -63,7 +63,7 @@ def run(installed, cwd, *args, timeout=600):
     env = dict(os.environ)
     env.pop("ATSINTC_BUILD", None)
     env["PATH"] = f"{installed / 'bin'}{os.pathsep}{env['PATH']}"
-    return subprocess.run([installed / "bin" / "python", "-m", "atsintc.cli", *args],
+    return subprocess.run([installed / "bin" / "python", "-m", "atsintc.tools.cli", *args],
                           cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 

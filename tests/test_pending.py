@@ -1,4 +1,4 @@
-"""The pending-event counters (hdl/atsintc/pending.py)."""
+"""The pending-event counters (hdl/atsintc/gateware/pending.py)."""
 
 
 def test_pending_next():
@@ -8,7 +8,7 @@ def test_pending_next():
     from amaranth.hdl import Module, Signal
     from amaranth.sim import Simulator
 
-    from atsintc.pending import pending_next
+    from atsintc.gateware.pending import pending_next
 
     m = Module()
     pending, e0, e1, dec = Signal(4, name="pending"), Signal(), Signal(), Signal()

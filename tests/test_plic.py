@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from atsintc import cosim
+from atsintc.tools import cosim
 from atsintc.soc.plic import PLIC
 
 # (id, constructor arguments, random operations)

@@ -23,8 +23,8 @@ import pytest
 from amaranth.hdl import *
 from amaranth.hdl._ast import AnySeq  # not re-exported by amaranth.hdl in 0.5
 
-from atsintc import toolchain
-from atsintc.pqueue import PriorityQueue
+from atsintc.tools import toolchain
+from atsintc.gateware.pqueue import PriorityQueue
 
 
 class PQFormal(Elaboratable):

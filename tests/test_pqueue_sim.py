@@ -9,8 +9,8 @@ from amaranth.hdl import *
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from atsintc import cosim
-from atsintc.pqueue import PriorityQueue, entry_layout
+from atsintc.tools import cosim
+from atsintc.gateware.pqueue import PriorityQueue, entry_layout
 
 # (depth, priorities, width, random operations)
 CONFIGS = [

@@ -6,7 +6,7 @@ import random
 import pytest
 from amaranth.sim import Simulator
 
-from atsintc.pqueue import PriorityQueue
+from atsintc.gateware.pqueue import PriorityQueue
 from atsintc.sim.pq_model import PQModel
 
 

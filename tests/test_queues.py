@@ -1,4 +1,4 @@
-"""The two ready-queue backends (hdl/atsintc/queues.py) side by side: the same random
+"""The two ready-queue backends (hdl/atsintc/gateware/queues.py) side by side: the same random
 enqueues, peeks and dequeues drive a pool and a systolic ReadyQueues, and every
 output must be equal in every cycle (and match a Python model)."""
 
@@ -7,7 +7,7 @@ import random
 from amaranth.hdl import Module
 from amaranth.sim import Simulator
 
-from atsintc.queues import ReadyQueues
+from atsintc.gateware.queues import ReadyQueues
 from atsintc.regmap import PRIO_SHIFT, Params
 
 
@@ -70,7 +70,7 @@ def test_ready_backends_agree_every_cycle():
 
 
 def test_blocked_backends_agree_every_cycle():
-    from atsintc.queues import BlockedQueues
+    from atsintc.gateware.queues import BlockedQueues
 
     # vectors' queues 5 deep (systolic), then 2 mailboxes bounded at 3 messages
     V, D, S, M = 4, 5, 2, 3

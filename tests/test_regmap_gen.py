@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from atsintc import regmap_gen
+from atsintc.tools import regmap_gen
 from atsintc.regmap import ERRORS, KERNEL, PROCESS, STRIDE, WINDOWS, Params, RegisterMap
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +47,7 @@ def test_checked_in_file_is_current(kind):
     assert path.exists(), f"{rel} is missing: run `atsintc generate {kind}`"
     assert path.read_text() == regmap_gen.generate(kind, Params()), (
         f"{rel} is stale (the register map changed): run `atsintc generate {kind}` "
-        f"(or `python -m atsintc.regmap_gen` for all of header|svd|docs) and commit it")
+        f"(or `python -m atsintc.tools.regmap_gen` for all of header|svd|docs) and commit it")
 
 
 def test_generate_kinds():

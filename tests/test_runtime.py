@@ -5,12 +5,12 @@ checks (queue, every device event handled exactly once, IPC and system-call repl
 
 import pytest
 
-from atsintc.soc import bench_soc, sim
+from atsintc.tools import bench_soc, socsim
 
 
 @pytest.fixture(scope="module")
 def simulator():
-    return sim.build()
+    return socsim.build()
 
 
 def _run(program, backend, extra=()):

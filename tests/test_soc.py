@@ -1,5 +1,5 @@
 """Whole-system simulation: VexRiscv + RAM + SoC control + InterruptSource + PLIC +
-ATS-INTC on Verilator with the plain C++ harness (``atsintc.soc.sim``).
+ATS-INTC on Verilator with the plain C++ harness (``atsintc.tools.socsim``).
 
 One simulator build (cached in ``build/soc-sim``) serves every firmware image: the RAM
 loads the image from ``+firmware=``. Firmware is built with zig cc and cached in
@@ -8,19 +8,19 @@ loads the image from ``+firmware=``. Firmware is built with zig cc and cached in
 
 import pytest
 
-from atsintc.soc import sim
-from atsintc.soc.firmware import bin_to_hex
+from atsintc.tools import socsim
+from atsintc.tools.firmware_build import bin_to_hex
 
 
 @pytest.fixture(scope="module")
 def simulator():
-    return sim.build()
+    return socsim.build()
 
 
 def run(name, sources, **kw):
     kw.setdefault("max_cycles", 2_000_000)
     kw.setdefault("timeout", 300)
-    return sim.run_firmware(name, sources, **kw)
+    return socsim.run_firmware(name, sources, **kw)
 
 
 def test_hello(simulator):

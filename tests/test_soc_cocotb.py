@@ -6,15 +6,15 @@ these tests exercise the same SoC through cocotb, as a user of the IP would."""
 
 import pytest
 
-from atsintc import cosim
-from atsintc.soc import bench_soc, sim
-from atsintc.soc.firmware import build_firmware
+from atsintc.tools import cosim
+from atsintc.tools import bench_soc, socsim
+from atsintc.tools.firmware_build import build_firmware
 from atsintc.soc.soc import SoC
-from atsintc.soc.sim import SOC_WAIVERS, ram_verilog_path, vexriscv_verilog_path
+from atsintc.tools.socsim import SOC_WAIVERS, ram_verilog_path, vexriscv_verilog_path
 
 
 def soc_sources():
-    return {"soc.v": sim.soc_verilog(SoC()),
+    return {"soc.v": socsim.soc_verilog(SoC()),
             "VexRiscv.v": vexriscv_verilog_path().read_text(),
             "ram.v": ram_verilog_path().read_text()}
 

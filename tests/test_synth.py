@@ -5,9 +5,9 @@ The smoke test runs in the normal suite (a small queue, ~20 s). The full figures
 
 import pytest
 
-from atsintc.bench_pq import synthesize_depths
-from atsintc.pqueue import PriorityQueue
-from atsintc.synth import synthesize
+from atsintc.tools.bench_pq import synthesize_depths
+from atsintc.gateware.pqueue import PriorityQueue
+from atsintc.tools.synth import synthesize
 
 
 def test_synth_smoke(tmp_path):

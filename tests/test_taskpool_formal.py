@@ -21,8 +21,8 @@ import pytest
 from amaranth.hdl import *
 from amaranth.hdl._ast import AnySeq  # not re-exported by amaranth.hdl in 0.5
 
-from atsintc import toolchain
-from atsintc.taskpool import TaskPool
+from atsintc.tools import toolchain
+from atsintc.gateware.taskpool import TaskPool
 
 
 class PoolFormal(Elaboratable):

@@ -7,7 +7,7 @@ from collections import deque
 import pytest
 from amaranth.sim import Simulator
 
-from atsintc.taskpool import TaskPool
+from atsintc.gateware.taskpool import TaskPool
 
 
 def run_random(size, lists, width, cycles, seed, counts=True):

@@ -1,4 +1,4 @@
-"""The wake engine's pieces (hdl/atsintc/wake.py)."""
+"""The wake engine's pieces (hdl/atsintc/gateware/wake.py)."""
 
 import pytest
 
@@ -11,7 +11,7 @@ def test_lowest_one(n):
     from amaranth.hdl import Module, Signal
     from amaranth.sim import Simulator
 
-    from atsintc.wake import lowest_one
+    from atsintc.gateware.wake import lowest_one
 
     x, y = Signal(n), Signal(n)
     m = Module()

@@ -20,7 +20,7 @@
     !defined(BOARD_TEXT_PAD_POLL) || !defined(BOARD_BSS_PAD_HW) ||                  \
     !defined(BOARD_BSS_PAD_SW) || !defined(BOARD_BSS_PAD_POLL) ||                  \
     !defined(BOARD_RODATA_PAD)
-#error "built by atsintc.soc.board_bench, which sets the placements BOARD_*_PAD_*"
+#error "built by atsintc.tools.board_bench, which sets the placements BOARD_*_PAD_*"
 #endif
 
 #define BOARD__STR2(x) #x

@@ -5,17 +5,23 @@ Library use::
     from atsintc import ATSIntc, Params
 
 ``ATSIntc(Params(...))`` is an ``amaranth.lib.wiring.Component`` with a Wishbone B4
-slave port ``bus`` (:class:`atsintc.wishbone.Signature`: word addresses, data width =
-XLEN, byte lanes), ``irq_in`` and ``irq_out``; see :mod:`atsintc.controller`.
-``ATSIntcAXI4Lite`` (:mod:`atsintc.axi4lite`) has an AXI4-Lite slave instead.
+slave port ``bus`` (:class:`atsintc.gateware.wishbone.Signature`: word addresses, data
+width = XLEN, byte lanes), ``irq_in`` and ``irq_out``; see :mod:`atsintc.gateware.controller`.
+
+Packages: ``atsintc.gateware`` (the controller's components: hardware),
+``atsintc.soc`` (the demo SoC's components and address map: hardware), ``atsintc.tools``
+(CLI, export, co-simulation, synthesis, firmware builds, benchmarks: no hardware),
+``atsintc.regmap`` (the register map, the one source of truth for both), and the
+repository folders installed as ``atsintc.boards``, ``atsintc.sim``, ``atsintc.firmware``.
+``ATSIntcAXI4Lite`` (:mod:`atsintc.gateware.axi4lite`) has an AXI4-Lite slave instead.
 """
 
 __version__ = "0.1.0"
 
 __all__ = ["ATSIntc", "ATSIntcAXI4Lite", "Params", "RegisterMap"]
 
-_EXPORTS = {"ATSIntc": "controller", "ATSIntcAXI4Lite": "axi4lite", "Params": "regmap",
-            "RegisterMap": "regmap"}
+_EXPORTS = {"ATSIntc": "gateware.controller", "ATSIntcAXI4Lite": "gateware.axi4lite",
+            "Params": "regmap", "RegisterMap": "regmap"}
 
 
 def __getattr__(name):

@@ -11,7 +11,7 @@ Ports
 =====
 
 ``bus``
-    Wishbone B4 classic slave (:class:`atsintc.wishbone.Signature`), 32-bit data, byte
+    Wishbone B4 classic slave (:class:`atsintc.gateware.wishbone.Signature`), 32-bit data, byte
     granularity, ``adr`` is a word address (byte offset / 4), ``addr_width`` = 9 (a 2 KiB
     window).
 ``irq`` (Out(vectors))
@@ -91,7 +91,7 @@ from amaranth.hdl import *
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from .. import wishbone
+from atsintc.gateware import wishbone
 
 __all__ = ["InterruptSource", "seed"]
 

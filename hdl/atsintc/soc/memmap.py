@@ -21,8 +21,8 @@ a stray pointer does not hang the simulation.
 
 from pathlib import Path
 
-from ..regmap import Params
-from . import irqsrc, plic
+from atsintc.regmap import Params
+from atsintc.soc import irqsrc, plic
 
 __all__ = ["RAM_BASE", "RAM_SIZE", "SYSCTL_BASE", "IRQSRC_BASE", "PLIC_BASE",
            "ATSINTC_BASE", "SYSCTL_REGS", "EXT_IRQ_PLIC", "EXT_IRQ_ATSINTC",

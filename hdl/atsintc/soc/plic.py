@@ -9,7 +9,7 @@ Ports
 =====
 
 ``bus``
-    Wishbone B4 classic slave (:class:`atsintc.wishbone.Signature`), 32-bit data,
+    Wishbone B4 classic slave (:class:`atsintc.gateware.wishbone.Signature`), 32-bit data,
     byte granularity, ``adr`` is a *word* address (byte offset / 4). Only the low
     ``addr_width`` bits of the standard 64 MiB map are decoded (22 byte-address bits
     for up to 4 contexts, so a 4 MiB window): the SoC maps the PLIC at any 4 MiB
@@ -93,7 +93,7 @@ from amaranth.hdl import *
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from .. import wishbone
+from atsintc.gateware import wishbone
 
 __all__ = ["PLIC"]
 

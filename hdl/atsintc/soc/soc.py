@@ -68,10 +68,10 @@ from pathlib import Path
 
 from amaranth.hdl import *
 
-from ..controller import ATSIntc
-from . import memmap
-from .irqsrc import InterruptSource
-from .plic import PLIC
+from atsintc.gateware.controller import ATSIntc
+from atsintc.soc import memmap
+from atsintc.soc.irqsrc import InterruptSource
+from atsintc.soc.plic import PLIC
 
 __all__ = ["SoC", "VEXRISCV_VARIANT", "vexriscv_verilog_path", "ram_verilog_path"]
 
@@ -123,7 +123,7 @@ class SoC(Elaboratable):
     Parameters
     ----------
     firmware : path or None
-        For FPGA builds: a ``$readmemh`` image (see :mod:`atsintc.soc.firmware`) given
+        For FPGA builds: a ``$readmemh`` image (see :mod:`atsintc.tools.firmware_build`) given
         to the RAM as ``INIT_FILE``. In simulation the harness passes the image with
         ``+firmware=<hex>`` instead, so that one simulator build serves every image;
         leave it ``None`` there (it would be part of the design otherwise).

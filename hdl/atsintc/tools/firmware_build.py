@@ -22,7 +22,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..toolchain import build_root
+from atsintc.tools.toolchain import build_root
 
 __all__ = ["build_firmware", "firmware_dir", "CFLAGS", "bin_to_hex"]
 
@@ -35,7 +35,7 @@ CFLAGS = ["-target", "riscv32-freestanding-none", f"-mcpu={MCPU}",
 def firmware_dir() -> Path:
     """The C sources, headers and link scripts: package data of ``atsintc.firmware``
     (the repository's ``firmware/`` folder)."""
-    from .. import firmware
+    from atsintc import firmware
     return Path(firmware.__file__).parent
 
 

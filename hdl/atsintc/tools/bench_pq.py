@@ -7,8 +7,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import cosim
-from .pqueue import PriorityQueue
+from atsintc.tools import cosim
+from atsintc.gateware.pqueue import PriorityQueue
 
 __all__ = ["simulate", "synthesize_depths", "run", "format_table"]
 
@@ -30,7 +30,7 @@ def simulate(depth=64, priorities=8, width=32, log=print):
 
 
 def synthesize_depths(depths=SYNTH_DEPTHS, priorities=8, width=32, log=print):
-    from .synth import synthesize
+    from atsintc.tools.synth import synthesize
 
     rows = []
     for d in depths:

@@ -4,7 +4,7 @@ from amaranth.hdl import *
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from .regmap import STRIDE, WINDOW_SIZE
+from atsintc.regmap import STRIDE, WINDOW_SIZE
 
 __all__ = ["AddressDecoder"]
 

@@ -11,8 +11,8 @@ loads it at start-up from ``+firmware=<hex>``, so every image runs on the same b
 exit code, cycles, wall time). The cocotb runner reaches ~0.2 M cycles/s on this SoC;
 this harness several M cycles/s (``docs/performance.md``, toolchain-notes).
 
-Command line: ``python -m atsintc.soc.sim firmware/hello.c`` (C sources are built with
-:func:`atsintc.soc.firmware.build_firmware`; a ``.hex`` image is used as it is).
+Command line: ``python -m atsintc.tools.socsim firmware/hello.c`` (C sources are built with
+:func:`atsintc.tools.firmware_build.build_firmware`; a ``.hex`` image is used as it is).
 """
 
 import argparse
@@ -30,10 +30,10 @@ from pathlib import Path
 from amaranth.back import verilog
 from amaranth.hdl import ClockDomain, Elaboratable, Module, Signal
 
-from ..cosim import VERILATOR_WAIVERS, digest, gateware_digest
-from ..toolchain import build_root, setup_environment
-from . import memmap
-from .soc import SoC, ram_verilog_path, vexriscv_verilog_path
+from atsintc.tools.cosim import VERILATOR_WAIVERS, digest, gateware_digest
+from atsintc.tools.toolchain import build_root, setup_environment
+from atsintc.soc import memmap
+from atsintc.soc.soc import SoC, ram_verilog_path, vexriscv_verilog_path
 
 __all__ = ["SimResult", "build", "run", "run_firmware", "HARNESS", "DEFAULT_MAX_CYCLES"]
 
@@ -252,8 +252,8 @@ def run(firmware_hex, *, soc=None, max_cycles=DEFAULT_MAX_CYCLES, progress=None,
 
 def run_firmware(name, sources, *, soc=None, cflags=(), **kwargs) -> SimResult:
     """Build firmware from C/assembly ``sources`` (see
-    :func:`atsintc.soc.firmware.build_firmware`) and run it (``kwargs`` as :func:`run`)."""
-    from .firmware import build_firmware
+    :func:`atsintc.tools.firmware_build.build_firmware`) and run it (``kwargs`` as :func:`run`)."""
+    from atsintc.tools.firmware_build import build_firmware
 
     log = kwargs.get("log", print)
     ram = soc.ram_size if soc is not None else memmap.RAM_SIZE
@@ -263,7 +263,7 @@ def run_firmware(name, sources, *, soc=None, cflags=(), **kwargs) -> SimResult:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(
-        prog="python -m atsintc.soc.sim",
+        prog="python -m atsintc.tools.socsim",
         description="Run firmware on the VexRiscv + ATS-INTC SoC (Verilator).")
     ap.add_argument("sources", nargs="+",
                     help="C/assembly sources (built with the runtime) or one .hex image")

@@ -3,16 +3,16 @@
 ``clk``, ``rst`` (synchronous, active high), ``wb_cyc``, ``wb_stb``, ``wb_we``,
 ``wb_adr`` (word address), ``wb_sel``, ``wb_dat_w``, ``wb_dat_r``, ``wb_ack``,
 ``irq_in[vectors-1:0]``, ``irq_out[processes-1:0]``. With ``bus="axi4lite"``
-(:mod:`atsintc.axi4lite`) an AXI4-Lite slave ``s_axil_*`` (byte addresses) replaces
+(:mod:`atsintc.gateware.axi4lite`) an AXI4-Lite slave ``s_axil_*`` (byte addresses) replaces
 the ``wb_*`` ports.
 """
 
 from amaranth.back import verilog
 from amaranth.hdl import *
 
-from . import __version__
-from .controller import ATSIntc
-from .regmap import Params
+from atsintc import __version__
+from atsintc.gateware.controller import ATSIntc
+from atsintc.regmap import Params
 
 __all__ = ["FlatTop", "controller_verilog"]
 
@@ -60,7 +60,7 @@ def controller_verilog(params=Params(), name="atsintc", bus="wishbone"):
         bus_text = ("// Bus: Wishbone B4 classic slave (wb_*); wb_adr is a word address "
                     f"of {params.xlen}-bit words.\n")
     elif bus == "axi4lite":
-        from . import axi4lite
+        from atsintc.gateware import axi4lite
         top = axi4lite.FlatTop(params)
         bus_text = (f"// Bus: AXI4-Lite slave ({axi4lite.FlatTop.PREFIX}*), data width "
                     f"{params.xlen}, {top.ctl.addr_width}-bit byte addresses; responses "

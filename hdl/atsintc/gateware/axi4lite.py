@@ -1,5 +1,5 @@
 """An AXI4-Lite slave port for the controller: :class:`ATSIntcAXI4Lite` wraps
-:class:`~atsintc.controller.ATSIntc` and bridges AXI4-Lite to its Wishbone port.
+:class:`~atsintc.gateware.controller.ATSIntc` and bridges AXI4-Lite to its Wishbone port.
 
 AXI4-Lite (AMBA AXI and ACE Protocol Specification, part B): five independent
 channels, each with a ``valid``/``ready`` handshake (a transfer happens at the rising
@@ -11,7 +11,7 @@ combinational path from any ``valid`` to a ``ready``.
 
 The bridge serializes every access onto the controller's one Wishbone port, which
 takes 2 cycles per access (``DEQUEUE_WAIT``: until a task is ready or its timeout
-expires); see :mod:`atsintc.controller` and ``docs/architecture.md`` ("Bus").
+expires); see :mod:`atsintc.gateware.controller` and ``docs/architecture.md`` ("Bus").
 """
 
 from amaranth.hdl import *
@@ -19,8 +19,8 @@ from amaranth.lib import wiring
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
-from .controller import ATSIntc
-from .regmap import Params
+from atsintc.gateware.controller import ATSIntc
+from atsintc.regmap import Params
 
 __all__ = ["Signature", "ATSIntcAXI4Lite", "FlatTop", "OKAY"]
 
@@ -73,7 +73,7 @@ class ATSIntcAXI4Lite(wiring.Component):
     """The controller with an AXI4-Lite slave port instead of Wishbone.
 
     ``params`` is a :class:`atsintc.regmap.Params` (or keyword arguments for one),
-    validated there like :class:`~atsintc.controller.ATSIntc`'s. The wrapped
+    validated there like :class:`~atsintc.gateware.controller.ATSIntc`'s. The wrapped
     controller is ``self.ctl``.
 
     Ports
@@ -86,7 +86,7 @@ class ATSIntcAXI4Lite(wiring.Component):
       word holding the address; a master writes sub-word data with ``wstrb``).
       ``awprot``/``arprot`` are accepted and ignored (protection is by window).
       ``bresp``/``rresp`` are always OKAY.
-    * ``irq_in``, ``irq_out``: as :class:`~atsintc.controller.ATSIntc`'s.
+    * ``irq_in``, ``irq_out``: as :class:`~atsintc.gateware.controller.ATSIntc`'s.
 
     Protocol and timing (cycle 0 = the cycle ``valid`` is first high)
     =================================================================

@@ -8,15 +8,15 @@ All three walk the same objects of :mod:`atsintc.regmap` and share the helpers b
 (index names, bit masks, access names), so they cannot drift apart. The checked-in copies
 (:data:`GENERATED`) are made with the default :class:`~atsintc.regmap.Params`;
 ``tests/test_regmap_gen.py`` fails when one of them is stale. Regenerate them with
-``atsintc generate header|svd|docs`` or, all at once, ``python -m atsintc.regmap_gen``.
+``atsintc generate header|svd|docs`` or, all at once, ``python -m atsintc.tools.regmap_gen``.
 """
 
 import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from . import __version__
-from .regmap import ERRORS, KERNEL, PRIO_SHIFT, STRIDE, WINDOW_SIZE, Params, RegisterMap
+from atsintc import __version__
+from atsintc.regmap import ERRORS, KERNEL, PRIO_SHIFT, STRIDE, WINDOW_SIZE, Params, RegisterMap
 
 __all__ = ["c_header", "svd", "markdown", "generate", "KINDS", "PATHS", "GENERATED",
            "write_generated"]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from amaranth.back import verilog
 
-from .toolchain import build_root, setup_environment
+from atsintc.tools.toolchain import build_root, setup_environment
 
 __all__ = ["verilog_text", "build", "run", "SimFailure", "cocotb_tests"]
 
@@ -91,7 +91,7 @@ def _runner_class():
 def gateware_digest():
     """Digest of the package's Python sources: a cache key for generated Verilog that
     avoids re-running the (slow, for big configurations) Verilog conversion."""
-    root = Path(__file__).resolve().parent
+    root = Path(__file__).resolve().parents[1]   # the atsintc package
     return digest(*(f"{f.name}:{f.read_text()}" for f in sorted(root.rglob("*.py"))))
 
 

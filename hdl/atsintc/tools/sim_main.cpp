@@ -1,4 +1,4 @@
-// Plain C++ Verilator harness for the SoC (atsintc.soc.sim builds and runs it).
+// Plain C++ Verilator harness for the SoC (atsintc.tools.socsim builds and runs it).
 //
 // Plusargs:
 //   +firmware=<file.hex>    RAM image (read by ram.v with $readmemh)
@@ -60,7 +60,7 @@ int main(int argc, char **argv)
     };
 
     // The SoC resets itself: a power-on reset holds its reset for the first 4 cycles
-    // (sim.py, _SimTop); those cycles are counted like all others.
+    // (socsim.py, _SimTop); those cycles are counted like all others.
     top->clk = 0;
     top->console_ready = 1;     // the harness takes every console byte at once
     top->eval();

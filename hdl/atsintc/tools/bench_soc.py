@@ -2,7 +2,7 @@
 vs PLIC + software scheduler (``sw``) vs a polling dispatcher (``poll``).
 
 The same benchmark code is built three times (``-DBACKEND_HW/SW/POLL``) and run on the
-Verilator SoC (:mod:`atsintc.soc.sim`):
+Verilator SoC (:mod:`atsintc.tools.socsim`):
 
 * ``rt/bench.c``: queue cost, task switch, interrupt -> task (idle and with busy
   lower-priority tasks), IPC and system-call one-way wake / round trip;
@@ -21,8 +21,8 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ..toolchain import build_root
-from . import sim
+from atsintc.tools.toolchain import build_root
+from atsintc.tools import socsim
 
 __all__ = ["BACKENDS", "run_all", "format_table", "parse_console", "build_and_run",
            "MICRO_ROWS"]
@@ -46,7 +46,7 @@ def build_and_run(program, backend, extra=(), *, max_cycles=60_000_000, log=prin
                   timeout=1800):
     """Build ``firmware/rt/<program>.c`` for ``backend`` and run it; a SimResult."""
     srcs = RT_SOURCES + [f"rt/{program}.c"] + RT_TAIL
-    return sim.run_firmware(f"rt-{program}-{backend}", srcs,
+    return socsim.run_firmware(f"rt-{program}-{backend}", srcs,
                             cflags=cflags(backend, extra), max_cycles=max_cycles,
                             log=log, progress=0, timeout=timeout)
 
@@ -89,7 +89,7 @@ def run_all(out_dir="build", quick=False, log=print, jobs=2) -> dict:
     sweep_flags = [f"-DSWEEP_EVENTS={cfg['events']}",
                    "-DSWEEP_LOADS=" + ",".join(str(x) for x in cfg["loads"]),
                    f"-DCDF_LOAD={cfg['cdf_load']}"]
-    sim.build(log=log)                  # once, before the parallel runs
+    socsim.build(log=log)                  # once, before the parallel runs
     work = []
     for b in BACKENDS:
         work.append(("rt_test", b, []))
@@ -271,7 +271,7 @@ def format_table(results) -> str:
 
 def main(argv=None):
     import argparse
-    ap = argparse.ArgumentParser(prog="python -m atsintc.soc.bench_soc")
+    ap = argparse.ArgumentParser(prog="python -m atsintc.tools.bench_soc")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--out", default=str(build_root()))
     ap.add_argument("-j", "--jobs", type=int, default=2)

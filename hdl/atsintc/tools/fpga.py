@@ -1,8 +1,9 @@
 """Controller-only FPGA resource / Fmax figures (ECP5 and iCE40).
 
-:func:`synth_report` synthesizes the ATS-INTC controller (:class:`atsintc.controller.ATSIntc`)
-out of context, through :func:`atsintc.synth.synthesize` (every port registered, twice
-on ECP5 (:data:`PORT_STAGES`), so every path is register to register), over a few
+:func:`synth_report` synthesizes the ATS-INTC controller
+(:class:`atsintc.gateware.controller.ATSIntc`) out of context, through
+:func:`atsintc.tools.synth.synthesize` (every port registered, twice on ECP5
+(:data:`PORT_STAGES`), so every path is register to register), over a few
 configurations and families, and returns one row per (family, configuration).
 :func:`format_markdown` turns the rows into the table of ``docs/performance.md``.
 
@@ -15,8 +16,8 @@ follow from it (:func:`config_params`): 8 priorities, blocked depth ``min(16, si
 
 ::
 
-    python -m atsintc.fpga                       # DEFAULT_CONFIGS, both families
-    python -m atsintc.fpga --family ecp5 --config 4,1024,16,pool --config 4,64,16,systolic
+    python -m atsintc.tools.fpga                       # DEFAULT_CONFIGS, both families
+    python -m atsintc.tools.fpga --family ecp5 --config 4,1024,16,pool --config 4,64,16,systolic
 
 The table is printed and written, with the command that made it, into
 ``docs/performance.md`` between the lines ``<!-- synth-report -->`` and
@@ -29,7 +30,7 @@ import json
 import sys
 from pathlib import Path
 
-from .regmap import Params
+from atsintc.regmap import Params
 
 __all__ = ["DEFAULT_CONFIGS", "TARGET_MHZ", "config_params", "synth_report",
            "synth_taskpool", "format_markdown", "write_docs", "main"]
@@ -49,7 +50,7 @@ DEFAULT_CONFIGS = {
 # nextpnr --freq per family (what it optimises towards; the achieved Fmax is reported)
 TARGET_MHZ = {"ecp5": 100, "ice40": 50}
 
-# Register stages on every port (atsintc.synth.PortRegisters): two on ECP5, so that the
+# Register stages on every port (atsintc.tools.synth.PortRegisters): two on ECP5, so that the
 # pin-to-logic route across the die of the large configurations is not counted; one on
 # iCE40, where the controller is wrapped in a scan chain anyway (PINLESS).
 PORT_STAGES = {"ecp5": 2, "ice40": 1}
@@ -121,14 +122,14 @@ def synth_report(configs=None, families=("ecp5", "ice40"), log=print, *, seed=1,
 
     ``configs`` is a list of configurations used for every family, a dict
     ``family -> list`` or ``None`` (:data:`DEFAULT_CONFIGS`). Each row is the dict of
-    :func:`atsintc.synth.synthesize` plus ``processes``, ``priorities``, ``depth``,
+    :func:`atsintc.tools.synth.synthesize` plus ``processes``, ``priorities``, ``depth``,
     ``vectors``, ``blocked_depth``, ``channels`` and ``target_mhz``. Synthesis runs one
     at a time (the big ECP5 configuration takes ~10-15 minutes on 2 cores).
     """
     from pathlib import Path
 
-    from .controller import ATSIntc
-    from .synth import FAMILIES, DoesNotFit, synthesize
+    from atsintc.gateware.controller import ATSIntc
+    from atsintc.tools.synth import FAMILIES, DoesNotFit, synthesize
 
     rows = []
     for family in families:
@@ -213,7 +214,7 @@ def write_docs(path, table, command):
 
 
 def synth_taskpool(size, lists, width=32, log=print):
-    """ECP5 figures of the task pool alone (:mod:`atsintc.taskpool`), ports registered
+    """ECP5 figures of the task pool alone (:mod:`atsintc.gateware.taskpool`), ports registered
     twice like the controller's rows. Its per-list outputs are reduced to one selected
     list so that the ports fit the package's pins (a select of one count and one
     non-empty bit is added)."""
@@ -221,8 +222,8 @@ def synth_taskpool(size, lists, width=32, log=print):
     from amaranth.lib import wiring
     from amaranth.lib.wiring import In, Out
 
-    from .synth import synthesize
-    from .taskpool import TaskPool
+    from atsintc.tools.synth import synthesize
+    from atsintc.gateware.taskpool import TaskPool
 
     class TaskPoolPins(wiring.Component):
         def __init__(self):
@@ -254,7 +255,7 @@ def synth_taskpool(size, lists, width=32, log=print):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m atsintc.fpga", description=__doc__,
+    ap = argparse.ArgumentParser(prog="python -m atsintc.tools.fpga", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--family", action="append", choices=["ecp5", "ice40"],
                     help="family (repeatable; default both)")
@@ -264,7 +265,7 @@ def main(argv=None):
                          "DEFAULT_CONFIGS per family)")
     ap.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     ap.add_argument("--taskpool", metavar="SIZE,LISTS",
-                    help="instead: the task pool alone (atsintc.taskpool, 32-bit words) "
+                    help="instead: the task pool alone (atsintc.gateware.taskpool, 32-bit words) "
                          "on ECP5, printed (not written into the docs)")
     ap.add_argument("--docs", metavar="FILE",
                     help="Markdown file to write the table into, between the "

@@ -16,7 +16,7 @@ from amaranth.back import rtlil, verilog
 from amaranth.hdl import *
 from amaranth.lib import wiring
 
-from .toolchain import build_root, setup_environment
+from atsintc.tools.toolchain import build_root, setup_environment
 
 __all__ = ["PortRegisters", "synthesize", "DoesNotFit", "FAMILIES"]
 

@@ -39,7 +39,7 @@ Implementation
 ==============
 
 The logic of a cell is three modules, each a synthesis boundary (their names contain
-``datapath``, which :mod:`atsintc.synth` keeps as hierarchy so that ABC maps each on
+``datapath``, which :mod:`atsintc.tools.synth` keeps as hierarchy so that ABC maps each on
 its own). This fixes every register-to-register path at five LUT4 levels, for any
 depth:
 

@@ -6,17 +6,17 @@ Blocks
 ======
 
 * A ready queue per process slot and a blocked queue per vector
-  (:mod:`atsintc.queues`): with the default ``pool`` backend, FIFO lists (one per
+  (:mod:`atsintc.gateware.queues`): with the default ``pool`` backend, FIFO lists (one per
   process and priority, one per vector) in a block-RAM task pool shared by all, a new
   task admitted while the process's ``USAGE < QUOTA`` and the pool has room; with the
-  ``systolic`` backend, a :class:`~atsintc.pqueue.PriorityQueue` of ``ready_depth``
+  ``systolic`` backend, a :class:`~atsintc.gateware.pqueue.PriorityQueue` of ``ready_depth``
   per process and a FIFO of ``blocked_depth`` per vector (QUOTA applies too).
-* A pending-event counter per vector (:class:`~atsintc.pending.PendingCounters`). An
+* A pending-event counter per vector (:class:`~atsintc.gateware.pending.PendingCounters`). An
   *event* on vector ``v`` is a rising edge of ``irq_in[v]`` (edge mode; the previous
   level is sampled during reset too), the line high while the vector's gate is open
   (level mode; the gate closes at each such event and opens at each accepted BLOCK on
   ``v``), or a write to ``VEC_RAISE[v]``. Every event counts, also several in one
-  cycle. The *wake engine* (:class:`~atsintc.wake.WakeEngine`) gives each pending
+  cycle. The *wake engine* (:class:`~atsintc.gateware.wake.WakeEngine`) gives each pending
   event to the oldest task blocked on ``v`` and moves it into the ready queue of the
   vector's owner, at the task's own priority (with the systolic backend, when that
   queue has room). A BLOCK takes a pending event itself only when no task is blocked
@@ -29,8 +29,8 @@ Blocks
   and, if a handler is registered and the receiver may take one more new ready task,
   moves the handler task there. A handler with messages waiting is made ready at once if it may,
   otherwise by the wake engine as soon as it may; RECV pops a message.
-* Sticky errors (:class:`~atsintc.errorbank.ErrorBank`) and ``irq_out``
-  (:class:`~atsintc.notify.Notification`).
+* Sticky errors (:class:`~atsintc.gateware.errorbank.ErrorBank`) and ``irq_out``
+  (:class:`~atsintc.gateware.notify.Notification`).
 
 Pipeline and bus timing
 =======================
@@ -90,18 +90,18 @@ from amaranth.hdl import *
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from . import wishbone
-from .admission import Admission
-from .blockingdeq import BlockingDequeue
-from .decoder import AddressDecoder
-from .errorbank import ErrorBank
-from .irqevents import IrqEvents
-from .muxes import and_or, any_of, onehot_mux
-from .notify import Notification
-from .pending import PendingCounters
-from .queues import BlockedQueues, ReadyQueues
-from .regmap import ERRORS, PRIO_SHIFT, Params, RegisterMap
-from .wake import WakeEngine
+from atsintc.gateware import wishbone
+from atsintc.gateware.admission import Admission
+from atsintc.gateware.blockingdeq import BlockingDequeue
+from atsintc.gateware.decoder import AddressDecoder
+from atsintc.gateware.errorbank import ErrorBank
+from atsintc.gateware.irqevents import IrqEvents
+from atsintc.gateware.muxes import and_or, any_of, onehot_mux
+from atsintc.gateware.notify import Notification
+from atsintc.gateware.pending import PendingCounters
+from atsintc.gateware.queues import BlockedQueues, ReadyQueues
+from atsintc.regmap import ERRORS, PRIO_SHIFT, Params, RegisterMap
+from atsintc.gateware.wake import WakeEngine
 
 __all__ = ["ATSIntc"]
 

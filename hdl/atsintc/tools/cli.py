@@ -4,7 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import __version__
+from atsintc import __version__
 
 __all__ = ["main"]
 
@@ -26,7 +26,7 @@ def _positive(lo, hi):
 
 
 def _pq_args(p, depth=64):
-    from .pqueue import MAX_DEPTH, MAX_PRIORITIES, MAX_WIDTH
+    from atsintc.gateware.pqueue import MAX_DEPTH, MAX_PRIORITIES, MAX_WIDTH
     p.add_argument("--depth", type=_positive(1, MAX_DEPTH), default=depth,
                    help=f"queue capacity in entries (1..{MAX_DEPTH}, default {depth})")
     p.add_argument("--priorities", type=_positive(1, MAX_PRIORITIES), default=8,
@@ -36,7 +36,7 @@ def _pq_args(p, depth=64):
 
 
 def _controller_args(p):
-    from .regmap import Params
+    from atsintc.regmap import Params
 
     lim = Params.LIMITS
     d = Params()
@@ -65,8 +65,8 @@ def _controller_args(p):
 
 def pqueue_verilog(depth, priorities, width, name="atsintc_pqueue"):
     """Standalone Verilog of the priority queue with a header naming its parameters."""
-    from . import cosim
-    from .pqueue import PriorityQueue
+    from atsintc.tools import cosim
+    from atsintc.gateware.pqueue import PriorityQueue
 
     dut = PriorityQueue(depth=depth, priorities=priorities, width=width)
     body = cosim.verilog_text(dut, name)
@@ -83,12 +83,12 @@ def pqueue_verilog(depth, priorities, width, name="atsintc_pqueue"):
         f"//   deq__valid, deq__ready, deq__payload (same layout, the best entry, from a "
         f"register);\n"
         f"//   count, empty, full (registered). enq__ready = !full | deq__ready.\n"
-        f"// See hdl/atsintc/pqueue.py for the protocol and timing.\n")
+        f"// See hdl/atsintc/gateware/pqueue.py for the protocol and timing.\n")
     return header + body
 
 
 def _params(args):
-    from .regmap import Params
+    from atsintc.regmap import Params
 
     return Params(processes=args.processes, priorities=args.priorities,
                   ready_depth=args.depth, vectors=args.vectors,
@@ -109,7 +109,7 @@ def _default_output(checked_in):
     the current directory is a checkout of the repository, else ``build/<its name>``."""
     if Path("hdl/atsintc/regmap.py").exists():
         return Path(checked_in)
-    from .toolchain import build_root
+    from atsintc.tools.toolchain import build_root
     return build_root() / Path(checked_in).name
 
 
@@ -120,14 +120,14 @@ def cmd_generate(args):
                 raise ValueError("--bus applies to --module controller only")
             text = pqueue_verilog(args.depth, args.priorities, args.width)
         else:
-            from .export import controller_verilog
+            from atsintc.tools.export import controller_verilog
 
             params = _params(args)
             _log(f"converting the controller to Verilog ({params}) ...")
             text = controller_verilog(params, bus=args.bus)
         _write(args.output, text)
     else:
-        from . import regmap_gen
+        from atsintc.tools import regmap_gen
 
         base = getattr(args, "base", None)
         text = regmap_gen.generate(args.what, _params(args), base_address=base)
@@ -144,7 +144,7 @@ def _report(table, result):
 
 
 def cmd_bench(args):
-    from .bench_pq import format_table, run
+    from atsintc.tools.bench_pq import format_table, run
 
     depths = tuple(int(x) for x in args.synth_depths.split(","))
     result = run(args.depth, args.priorities, args.width, synth=args.synth, depths=depths,
@@ -153,14 +153,14 @@ def cmd_bench(args):
 
 
 def cmd_bench_controller(args):
-    from .bench_ctl import format_table, run
+    from atsintc.tools.bench_ctl import format_table, run
 
     result = run(_params(args), json_path=args.json, log=_log)
     return _report(format_table(result), result)
 
 
 def cmd_bench_soc(args):
-    from .soc import bench_soc
+    from atsintc.tools import bench_soc
 
     out = Path(args.out) if args.out else None
     res = bench_soc.run_all(out or _default_out(), quick=args.quick, log=_log)
@@ -170,7 +170,7 @@ def cmd_bench_soc(args):
 
 
 def _default_out():
-    from .toolchain import build_root
+    from atsintc.tools.toolchain import build_root
     return build_root()
 
 
@@ -181,7 +181,7 @@ def _delegate(parser, argv):
     """`build` and `synth-report` hand their options to the board / report scripts
     (which have their own --help); only --board is parsed here."""
     if argv[0] == "synth-report":
-        from . import fpga
+        from atsintc.tools import fpga
         return fpga.main(argv[1:]) or 0
     board, rest = None, []
     it = iter(argv[1:])
@@ -198,17 +198,17 @@ def _delegate(parser, argv):
         parser.exit(2, f"atsintc: error: --board must be one of {', '.join(BOARDS)}, "
                        f"not {board!r}\n")
     if board == "ulx3s-85f":
-        from .boards import ulx3s as mod
+        from atsintc.boards import ulx3s as mod
     else:
-        from .boards import icebreaker as mod
+        from atsintc.boards import icebreaker as mod
     return mod.main(rest) or 0
 
 
 def cmd_demo(args):
-    from . import bench_ctl, bench_pq
-    from .export import controller_verilog
-    from .regmap import Params
-    from .soc import bench_soc
+    from atsintc.tools import bench_ctl, bench_pq
+    from atsintc.tools.export import controller_verilog
+    from atsintc.regmap import Params
+    from atsintc.tools import bench_soc
 
     out = Path(args.out) if args.out else _default_out()
     _log("== 1/4 generating the controller's Verilog (default parameters) ==")
@@ -254,7 +254,7 @@ def build_parser():
     gv.add_argument("--bus", choices=["wishbone", "axi4lite"], default="wishbone",
                     help="the controller's bus slave port: Wishbone B4 classic (wb_*, word "
                          "addresses) or AXI4-Lite (s_axil_*, byte addresses, responses "
-                         "always OKAY; see hdl/atsintc/axi4lite.py); --module controller "
+                         "always OKAY; see hdl/atsintc/gateware/axi4lite.py); --module controller "
                          "only (default wishbone)")
     gv.add_argument("--width", type=_positive(1, 1024), default=32,
                     help="data bits per entry, --module pqueue only (default 32)")

@@ -8,9 +8,9 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from . import cosim
-from .export import controller_verilog
-from .regmap import Params
+from atsintc.tools import cosim
+from atsintc.tools.export import controller_verilog
+from atsintc.regmap import Params
 
 __all__ = ["run", "format_table"]
 

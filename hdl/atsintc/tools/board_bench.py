@@ -6,9 +6,9 @@ software queue) and poll in turn (``firmware/board/{rt,bench,rt_util}_<backend>.
 compile the runtime and the benchmark once per backend with ``-DRT_UNITY``, which gives
 their global symbols per-backend names, see ``firmware/rt/rt.h``), printing each
 backend's ``RESULT`` / ``CHECK`` lines after its ``bench backend=<b>`` line as the
-per-backend images of :mod:`atsintc.soc.bench_soc` do (plus one ``CHECK`` line of the
+per-backend images of :mod:`atsintc.tools.bench_soc` do (plus one ``CHECK`` line of the
 backend's shutdown, ``rt_fini``), then a plain-text table of the micro-benchmark rows of
-:func:`atsintc.soc.bench_soc.format_table`. The exit code is the number of failed checks.
+:func:`atsintc.tools.bench_soc.format_table`. The exit code is the number of failed checks.
 
 Same numbers: the caches are direct mapped (4 KiB each), so a cycle count depends on
 where code and data lie modulo 4 KiB. Every function of a backend is compiled exactly as
@@ -26,8 +26,8 @@ waits for the UART while it runs (``bench_all.c``).
 
 ::
 
-    python -m atsintc.soc.board_bench           # build: image path and size
-    python -m atsintc.soc.board_bench --run     # ... and run it on the simulated SoC
+    python -m atsintc.tools.board_bench           # build: image path and size
+    python -m atsintc.tools.board_bench --run     # ... and run it on the simulated SoC
 
 It is the default firmware of the ULX3S bitstream (``atsintc build --board ulx3s-85f``);
 another image goes to the board with ``--firmware <hex>``. Do not press the board's
@@ -41,8 +41,10 @@ import struct
 import sys
 from pathlib import Path
 
-from . import bench_soc, memmap
-from .firmware import build_firmware, firmware_dir
+from atsintc.tools import bench_soc
+
+from atsintc.soc import memmap
+from atsintc.tools.firmware_build import build_firmware, firmware_dir
 
 __all__ = ["SOURCES", "TABLE_ROWS", "build_board_bench", "run_board_bench_sim",
            "reference_images", "placement", "image_info", "split_sections",
@@ -96,7 +98,7 @@ def _elf(path):
 
 def reference_images(log=print) -> dict:
     """{backend: .hex} of the per-backend ``bench`` images (what
-    :func:`atsintc.soc.bench_soc.build_and_run` builds and runs)."""
+    :func:`atsintc.tools.bench_soc.build_and_run` builds and runs)."""
     srcs = bench_soc.RT_SOURCES + ["rt/bench.c"] + bench_soc.RT_TAIL
     return {b: build_firmware(f"rt-bench-{b}", srcs, cflags=bench_soc.cflags(b),
                               ram_size=memmap.RAM_SIZE, log=log)
@@ -249,8 +251,8 @@ def image_info(hexfile) -> dict:
 def run_board_bench_sim(log=print, *, max_cycles=DEFAULT_MAX_CYCLES, timeout=900):
     """Build the image and run it on the simulated SoC; ``(console text, exit code)``
     (exit code None if the run hit ``max_cycles``)."""
-    from . import sim
-    r = sim.run(build_board_bench(log=log), max_cycles=max_cycles, progress=0,
+    from atsintc.tools import socsim
+    r = socsim.run(build_board_bench(log=log), max_cycles=max_cycles, progress=0,
                 timeout=timeout, log=log)
     return r.console, r.exit_code
 
@@ -274,7 +276,7 @@ def split_sections(text) -> dict:
 
 def parse_board_console(text) -> dict:
     """Console text -> {backend: {"results": {bench: [dict]}, "checks": [(ok, text)]}}
-    per backend section (:func:`atsintc.soc.bench_soc.parse_console`)."""
+    per backend section (:func:`atsintc.tools.bench_soc.parse_console`)."""
     out = {}
     for backend, section in split_sections(text).items():
         results, _, checks = bench_soc.parse_console(section)
@@ -302,7 +304,7 @@ def parse_table(text) -> dict:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(
-        prog="python -m atsintc.soc.board_bench",
+        prog="python -m atsintc.tools.board_bench",
         description="Build the firmware image that runs the SoC micro-benchmarks of all "
                     "three runtime backends (hw, sw, poll) and prints the comparison "
                     "table (for the FPGA board); optionally run it on the simulated SoC.")

@@ -4,7 +4,7 @@ from amaranth.hdl import *
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from .regmap import RegisterMap
+from atsintc.regmap import RegisterMap
 
 __all__ = ["Notification"]
 

@@ -4,7 +4,7 @@ from amaranth.hdl import *
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from .muxes import onehot_mux
+from atsintc.gateware.muxes import onehot_mux
 
 __all__ = ["WakeEngine", "lowest_one"]
 

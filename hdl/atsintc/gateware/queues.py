@@ -2,15 +2,15 @@
 
 * ``pool`` (default): every ready queue (one FIFO list per process and priority),
   every blocked queue (one FIFO list per vector) and every IPC mailbox (one FIFO list
-  per process and channel) is a list of a :class:`~atsintc.taskpool.TaskPool` in block
+  per process and channel) is a list of a :class:`~atsintc.gateware.taskpool.TaskPool` in block
   RAM; capacity is shared (the controller admits a new task or message only while
   ``USAGE < QUOTA`` and the pool has room, so a pool never overflows; a mailbox also
   stops at ``ipc_depth`` messages). The ready lists are one pool, the blocked queues
   and mailboxes a second one, each of ``pool`` entries, because a wake pops a blocked
   task and the bus pushes or pops a ready task in the same cycle; together they never
   hold more than ``pool`` entries.
-* ``systolic``: one :class:`~atsintc.pqueue.PriorityQueue` of ``ready_depth`` entries per
-  process, a :class:`~atsintc.fifobank.FifoBank` of ``blocked_depth`` per vector and
+* ``systolic``: one :class:`~atsintc.gateware.pqueue.PriorityQueue` of ``ready_depth`` entries per
+  process, a :class:`~atsintc.gateware.fifobank.FifoBank` of ``blocked_depth`` per vector and
   one of ``ipc_depth`` per mailbox.
 
 Both present the same ports, all acting at the clock edge ending the cycle:
@@ -40,10 +40,10 @@ from amaranth.hdl import *
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from .fifobank import FifoBank
-from .pqueue import PriorityQueue
-from .regmap import PRIO_SHIFT
-from .taskpool import TaskPool
+from atsintc.gateware.fifobank import FifoBank
+from atsintc.gateware.pqueue import PriorityQueue
+from atsintc.regmap import PRIO_SHIFT
+from atsintc.gateware.taskpool import TaskPool
 
 __all__ = ["ReadyQueues", "BlockedQueues"]
 

@@ -1,0 +1,1 @@
+"""The controller's gateware: Amaranth components that become hardware."""
