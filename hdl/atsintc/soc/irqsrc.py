@@ -67,7 +67,7 @@ is incremented instead. The line is high from the next cycle; STAMP is the value
 value from the second high cycle on). A vector only runs while its ENABLE bit is set.
 
 * Bus: every access is executed in its request cycle and acknowledged in the next (2
-  cycles, read data with the ack).
+  cycles, read data with the ack; the registers are a :class:`atsintc.gateware.csr.Bank`).
 * One-shot (1) and periodic (2): re-armed in request cycle t, the vector falls due in
   cycle t + N, so the line is high from t + N + 1 (N cycles after the bus ack). A
   periodic vector then falls due every N cycles (t + kN), whether or not it was
@@ -91,7 +91,7 @@ from amaranth.hdl import *
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from atsintc.gateware import wishbone
+from atsintc.gateware import csr, wishbone
 
 __all__ = ["InterruptSource", "seed"]
 
@@ -158,54 +158,40 @@ class InterruptSource(wiring.Component):
         dirty = Signal(V)                   # thr[v] is out of date
         enable = Signal(V)
 
-        # ---- bus ------------------------------------------------------------------------------
-        req = bus.cyc & bus.stb & ~bus.ack
-        rd = req & ~bus.we
-        wr = req & bus.we
-        byte = Signal(self.addr_width + 2)
-        m.d.comb += byte.eq(Cat(Const(0, 2), bus.adr))
-        def merged(old):
-            return wishbone.merge_write(bus, old)
-
-        rdata = Signal(32)
+        # ---- registers (csr.Bank: request cycle, ack in the next) ---------------------------
+        bank = csr.Bank(bus)
+        e_enable = bank.add(ENABLE // 4, V, "rw", name="enable")
+        e_lines = bank.add(LINES // 4, V, "r", name="lines")
+        e_start = bank.add(START // 4, 1, "w", name="start")
+        e_config = bank.add(CONFIG // 4, 32, "r", name="config")
+        m.d.comb += [e_lines.r_data.eq(self.irq), e_config.r_data.eq(V),
+                     e_enable.r_data.eq(enable)]
+        with m.If(e_enable.w_stb):
+            m.d.sync += enable.eq(e_enable.w_data)
+        start = e_start.w_stb
+        # per vector: strobes w_<name>[v], written values wd_<name>[v]
         w_mode, w_period, w_ack, w_count, w_missed = (Signal(V, name=f"w_{n}") for n in
                                                       ("mode", "period", "ack", "count",
                                                        "missed"))
-        start = Signal()
-
-        with m.If(req):
-            with m.If(byte[10]):
-                with m.Switch(byte[2:10]):
-                    with m.Case((ENABLE - 0x400) // 4):
-                        m.d.comb += rdata.eq(enable)
-                        with m.If(wr):
-                            m.d.sync += enable.eq(merged(enable))
-                    with m.Case((LINES - 0x400) // 4):
-                        m.d.comb += rdata.eq(self.irq)
-                    with m.Case((START - 0x400) // 4):
-                        m.d.comb += start.eq(wr)
-                    with m.Case((CONFIG - 0x400) // 4):
-                        m.d.comb += rdata.eq(V)
-            with m.Else():
-                with m.Switch(byte[5:10]):
-                    for v in range(V):
-                        with m.Case(v):
-                            with m.Switch(byte[2:5]):
-                                with m.Case(MODE):
-                                    m.d.comb += [rdata.eq(mode[v]), w_mode[v].eq(wr)]
-                                with m.Case(PERIOD):
-                                    m.d.comb += [rdata.eq(period[v]), w_period[v].eq(wr)]
-                                with m.Case(ACK):
-                                    m.d.comb += [rdata.eq(self.irq[v]), w_ack[v].eq(wr)]
-                                with m.Case(STAMP_LO):
-                                    m.d.comb += rdata.eq(stamp[v][:32])
-                                with m.Case(STAMP_HI):
-                                    m.d.comb += rdata.eq(stamp[v][32:])
-                                with m.Case(COUNT):
-                                    m.d.comb += [rdata.eq(count[v]), w_count[v].eq(wr)]
-                                with m.Case(MISSED):
-                                    m.d.comb += [rdata.eq(missed[v]), w_missed[v].eq(wr)]
-        m.d.sync += [bus.ack.eq(req), bus.dat_r.eq(Mux(rd, rdata, 0))]
+        wd_mode, wd_period = [], []
+        for v in range(V):
+            def reg(offset, width, access, name, r_data):
+                e = bank.add(v * 8 + offset, width, access, name=f"{name}{v}")
+                m.d.comb += e.r_data.eq(r_data)
+                return e
+            regs = {"mode": reg(MODE, 2, "rw", "mode", mode[v]),
+                    "period": reg(PERIOD, CW, "rw", "period", period[v]),
+                    "ack": reg(ACK, 1, "rw", "ack", self.irq[v]),
+                    "count": reg(COUNT, 32, "rw", "count", count[v]),
+                    "missed": reg(MISSED, 32, "rw", "missed", missed[v])}
+            reg(STAMP_LO, 32, "r", "stamp_lo", stamp[v][:32])
+            reg(STAMP_HI, 32, "r", "stamp_hi", stamp[v][32:])
+            for n, strobes in (("mode", w_mode), ("period", w_period), ("ack", w_ack),
+                               ("count", w_count), ("missed", w_missed)):
+                m.d.comb += strobes[v].eq(regs[n].w_stb)
+            wd_mode.append(regs["mode"].w_data)
+            wd_period.append(regs["period"].w_data)
+        bank.elaborate(m)
 
         # ---- shared divider: thr[v] = 2**32 // period[v] after PERIOD writes ------------------
         div_busy = Signal()
@@ -244,9 +230,9 @@ class InterruptSource(wiring.Component):
         for v in range(V):
             due = Signal(name=f"due{v}")
             period_next = Signal(CW, name=f"period_next{v}")
-            m.d.comb += period_next.eq(Mux(w_period[v], merged(period[v]), period[v]))
+            m.d.comb += period_next.eq(Mux(w_period[v], wd_period[v], period[v]))
             with m.If(w_mode[v]):
-                m.d.sync += mode[v].eq(merged(mode[v]))
+                m.d.sync += mode[v].eq(wd_mode[v])
             m.d.sync += period[v].eq(period_next)
 
             timer_on = enable[v] & ((mode[v] == MODE_PERIODIC) |

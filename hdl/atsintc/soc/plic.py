@@ -71,7 +71,8 @@ Timing (cycles of the clock)
 
 * Bus: an access is executed in the cycle ``cyc & stb`` is first seen (the request
   cycle) and acknowledged in the next one, read data with the ack: 2 cycles per access.
-  A master may start the next access in the cycle after the ack.
+  A master may start the next access in the cycle after the ack (the registers are a
+  :class:`atsintc.gateware.csr.Bank`).
 * Line to notification: if ``src`` goes high in cycle t (and the gateway is open),
   pending is set at the end of t and ``irq[c]`` is high from cycle **t + 2**. A claim
   whose request cycle is t + 2 or later sees the source: the best source of each
@@ -93,7 +94,7 @@ from amaranth.hdl import *
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from atsintc.gateware import wishbone
+from atsintc.gateware import csr, wishbone
 
 __all__ = ["PLIC"]
 
@@ -182,19 +183,6 @@ class PLIC(wiring.Component):
         enable = [Signal(S, name=f"enable{c}") for c in range(T)]
         threshold = [Signal(PB, name=f"threshold{c}") for c in range(T)]
 
-        # ---- bus decode ---------------------------------------------------------------
-        req = bus.cyc & bus.stb & ~bus.ack
-        rd = req & ~bus.we
-        wr = req & bus.we
-        byte = Signal(self.byte_width)
-        m.d.comb += byte.eq(Cat(Const(0, 2), bus.adr))
-        page = byte[12:]                    # 4 KiB page
-        in_ctx = byte[21]                   # 0x200000 and up
-        ctx = byte[12:21]
-        def merged(old):
-            return wishbone.merge_write(bus, old)
-
-        rdata = Signal(32)
         claim_clear = Signal(S)
         complete = Signal(S)
 
@@ -239,55 +227,43 @@ class PLIC(wiring.Component):
                 else:
                     notify.append(k != 0)
 
-        # ---- register accesses --------------------------------------------------------
-        with m.If(req):
-            with m.If(in_ctx):
-                with m.Switch(ctx):
-                    for c in range(T):
-                        with m.Case(c):
-                            with m.If(byte[:12] == THRESHOLD_OFFSET):
-                                m.d.comb += rdata.eq(threshold[c])
-                                with m.If(wr):
-                                    m.d.sync += threshold[c].eq(merged(threshold[c]))
-                            with m.Elif(byte[:12] == CLAIM_OFFSET):
-                                with m.If(rd):
-                                    m.d.comb += rdata.eq(best_id[c])
-                                    for i in range(1, S + 1):
-                                        m.d.comb += claim_clear[i - 1].eq(best_id[c] == i)
-                                with m.Else():
-                                    for i in range(1, S + 1):
-                                        m.d.comb += complete[i - 1].eq(
-                                            (bus.dat_w == i) & enable[c][i - 1])
-            with m.Elif(page == PRIORITY_BASE >> 12):
-                with m.Switch(byte[2:12]):
-                    for i in range(1, S + 1):
-                        with m.Case(i):
-                            m.d.comb += rdata.eq(prio[i])
-                            with m.If(wr):
-                                m.d.sync += prio[i].eq(merged(prio[i]))
-            with m.Elif(page == PENDING_BASE >> 12):
-                full = Cat(Const(0, 1), pending, Const(0, 32 * W - S - 1))
-                with m.Switch(byte[2:12]):
-                    for w in range(W):
-                        with m.Case(w):
-                            m.d.comb += rdata.eq(full[32 * w:32 * w + 32])
-            with m.Elif(page == ENABLE_BASE >> 12):
-                with m.Switch(byte[7:12]):
-                    for c in range(T):
-                        with m.Case(c):
-                            full = Cat(Const(0, 1), enable[c], Const(0, 32 * W - S - 1))
-                            with m.Switch(byte[2:7]):
-                                for w in range(W):
-                                    with m.Case(w):
-                                        word = full[32 * w:32 * w + 32]
-                                        m.d.comb += rdata.eq(word)
-                                        new = merged(word)
-                                        lo, hi = max(1, 32 * w), min(S, 32 * w + 31)
-                                        with m.If(wr):
-                                            m.d.sync += enable[c][lo - 1:hi].eq(
-                                                new[lo - 32 * w:hi - 32 * w + 1])
-
-        m.d.sync += [bus.ack.eq(req), bus.dat_r.eq(Mux(rd, rdata, 0))]
+        # ---- registers (csr.Bank: request cycle, ack in the next) ---------------------
+        bank = csr.Bank(bus)
+        clears, completes = [[] for _ in range(S)], [[] for _ in range(S)]
+        for i in range(1, S + 1):
+            e = bank.add((PRIORITY_BASE + 4 * i) // 4, PB, "rw", name=f"priority{i}")
+            m.d.comb += e.r_data.eq(prio[i])
+            with m.If(e.w_stb):
+                m.d.sync += prio[i].eq(e.w_data)
+        full = Cat(Const(0, 1), pending, Const(0, 32 * W - S - 1))
+        for w in range(W):
+            e = bank.add((PENDING_BASE + 4 * w) // 4, 32, "r", name=f"pending{w}")
+            m.d.comb += e.r_data.eq(full[32 * w:32 * w + 32])
+        for c in range(T):
+            full = Cat(Const(0, 1), enable[c], Const(0, 32 * W - S - 1))
+            for w in range(W):
+                e = bank.add((ENABLE_BASE + ENABLE_STRIDE * c + 4 * w) // 4, 32, "rw",
+                             name=f"enable{c}_{w}")
+                m.d.comb += e.r_data.eq(full[32 * w:32 * w + 32])
+                lo, hi = max(1, 32 * w), min(S, 32 * w + 31)
+                with m.If(e.w_stb):
+                    m.d.sync += enable[c][lo - 1:hi].eq(e.w_data[lo - 32 * w:hi - 32 * w + 1])
+            base = (CONTEXT_BASE + CONTEXT_STRIDE * c) // 4
+            e = bank.add(base + THRESHOLD_OFFSET // 4, PB, "rw", name=f"threshold{c}")
+            m.d.comb += e.r_data.eq(threshold[c])
+            with m.If(e.w_stb):
+                m.d.sync += threshold[c].eq(e.w_data)
+            e = bank.add(base + CLAIM_OFFSET // 4, 32, "rw", name=f"claim{c}")
+            m.d.comb += e.r_data.eq(best_id[c])
+            # a claim clears the source it returns; a complete names its source in the
+            # whole written word (dat_w, whatever sel)
+            for i in range(1, S + 1):
+                clears[i - 1].append(e.r_stb & (best_id[c] == i))
+                completes[i - 1].append(e.w_stb & (bus.dat_w == i) & enable[c][i - 1])
+        for i in range(S):
+            m.d.comb += [claim_clear[i].eq(Cat(clears[i]).any()),
+                         complete[i].eq(Cat(completes[i]).any())]
+        bank.elaborate(m)
 
         # ---- gateways and pending bits -----------------------------------------------------
         forward = Signal(S)
