@@ -34,6 +34,7 @@ class ATSIntcModel:
         self.handler = [None] * (P * CH)
         self.mailbox = [[] for _ in range(P * CH)]
         self.cap = [0] * P
+        self.hart_procs = [(1 << P) - 1] * p.ports
         self.err = [0] * (P + 1)
         self.timeout = [4096] * P
         self.irq_en = [0] * P
@@ -87,6 +88,10 @@ class ATSIntcModel:
         best = self.best_prio(proc)
         return int(bool((en & 1 and best is not None) or
                         (en & 2 and best is not None and best < self.cur_prio[proc])))
+
+    def hart_irq(self, hart):
+        return int(any(self.irq_out(q) for q in range(self.p.processes)
+                       if self.hart_procs[hart] >> q & 1))
 
     # -- interrupts ------------------------------------------------------------------
     def event(self, v):
@@ -200,7 +205,13 @@ class ATSIntcModel:
         return depths | p.ipc_depth << 24
 
     def _kernel_config2(self, proc, idx, w, v):
-        return self.p.pool if self.pool else 0
+        return (self.p.pool if self.pool else 0) | self.p.ports << 24
+
+    def _kernel_hart_procs(self, proc, idx, w, v):
+        if w:
+            self.hart_procs[idx] = v & ((1 << self.p.processes) - 1)
+            return 0
+        return self.hart_procs[idx]
 
     def _kernel_quota(self, proc, idx, w, v):
         if w:

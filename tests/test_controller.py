@@ -44,6 +44,24 @@ def test_controller(name, params, ops):
     assert run_tb(params, ops, "atsintc") == len(cosim.cocotb_tests("tb_atsintc"))
 
 
+# several bus ports (sim/tb_ports.py: all ports at once against the model)
+PORT_CONFIGS = [
+    ("2ports", Params(processes=3, vectors=4, channels=2, ipc_depth=2, pool=16, ports=2),
+     4_000),
+    ("3ports-systolic", Params(processes=2, priorities=4, ready_depth=6, vectors=2,
+                               blocked_depth=2, channels=2, ipc_depth=2, queue="systolic",
+                               ports=3), 3_000),
+]
+
+
+@pytest.mark.parametrize("name,params,ops", PORT_CONFIGS, ids=[c[0] for c in PORT_CONFIGS])
+def test_controller_ports(name, params, ops):
+    n = cosim.run(lambda: {"atsintc.v": controller_verilog(params)}, "atsintc", "tb_ports",
+                  name="atsintc", key=repr(params),
+                  env=dict(ATSINTC_PARAMS=json.dumps(asdict(params)), ATSINTC_OPS=ops))
+    assert n == len(cosim.cocotb_tests("tb_ports"))
+
+
 @pytest.mark.parametrize("kwargs,exc,msg", [
     (dict(processes=0), ValueError, "processes must be between 1 and 16"),
     (dict(priorities=9), ValueError, "priorities must be between 1 and 8"),
@@ -56,6 +74,7 @@ def test_controller(name, params, ops):
     (dict(pool=1), ValueError, "pool must be between 2 and 16384"),
     (dict(queue="fifo"), ValueError, "queue must be one of pool, systolic"),
     (dict(vectors="16"), TypeError, "vectors must be an integer"),
+    (dict(ports=9), ValueError, "ports must be between 1 and 8"),
 ])
 def test_bad_parameters(kwargs, exc, msg):
     with pytest.raises(exc, match=msg):

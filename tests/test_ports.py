@@ -22,6 +22,7 @@ class FakeCore(wiring.Component):
     waiting: Out(1)
     release: In(1)
     decided: Out(8)
+    starts: Out(8)                  # waits started (each grant of a WAIT access)
 
     def elaborate(self, platform):
         m = Module()
@@ -34,7 +35,7 @@ class FakeCore(wiring.Component):
         with m.If(req):
             m.d.sync += bus.dat_r.eq(self.decided)
             with m.If((bus.adr == WAIT) & ~self.release):
-                m.d.sync += self.waiting.eq(1)
+                m.d.sync += [self.waiting.eq(1), self.starts.eq(self.starts + 1)]
             with m.Else():
                 m.d.sync += [ack_r.eq(1), self.decided.eq(self.decided + 1)]
         with m.If(self.waiting):
@@ -51,7 +52,7 @@ class Dut(wiring.Component):
     def __init__(self, ports=2):
         super().__init__({"bus": In(wishbone.Signature(addr_width=4, data_width=32,
                                                        granularity=8)).array(ports),
-                          "release": In(1), "decided": Out(8)})
+                          "release": In(1), "decided": Out(8), "starts": Out(8)})
         self.ports = ports
 
     def elaborate(self, platform):
@@ -62,7 +63,7 @@ class Dut(wiring.Component):
             wiring.connect(m, wiring.flipped(self.bus[i]), arb.bus[i])
         wiring.connect(m, arb.core, core.bus)
         m.d.comb += [arb.waiting.eq(core.waiting), core.release.eq(self.release),
-                     self.decided.eq(core.decided)]
+                     self.decided.eq(core.decided), self.starts.eq(core.starts)]
         return m
 
 
@@ -156,6 +157,24 @@ def test_waiting_port_does_not_stall_the_other():
             await ctx.tick()
             assert not any(ctx.get(b.ack) for b in dut.bus)
         assert ctx.get(dut.decided) == 2
+    run(bench)
+
+
+def test_two_waits_do_not_withdraw_each_other():
+    """Port 0 waits, port 1 then waits too: port 0 yields once, and port 1's wait is
+    not withdrawn for port 0 (no ping-pong); both complete once released."""
+    async def bench(ctx, dut):
+        request(ctx, dut.bus[0], WAIT)
+        for _ in range(3):
+            await ctx.tick()
+        request(ctx, dut.bus[1], WAIT)
+        for _ in range(30):
+            await ctx.tick()
+            assert not any(ctx.get(b.ack) for b in dut.bus)
+        assert ctx.get(dut.starts) == 2          # port 0's wait, then port 1's
+        ctx.set(dut.release, 1)
+        got = await until_acks(ctx, dut, 2)
+        assert [g[1] for g in got] == [1, 0], got
     run(bench)
 
 

@@ -81,10 +81,12 @@
 #define ATSINTC_KERNEL_CONFIG1_IPC_DEPTH_SHIFT       24
 #define ATSINTC_KERNEL_CONFIG1_IPC_DEPTH_MASK        0xFF000000u  /* pending messages per channel (at most; with the task pool they also take pool entries and count against the receiver's QUOTA) */
 
-/* CONFIG2 (read-only, reset 0x400): Build parameters: the task pool (constant). */
+/* CONFIG2 (read-only, reset 0x1000400): Build parameters: the task pool (constant). */
 #define ATSINTC_KERNEL_CONFIG2                       0x28u
 #define ATSINTC_KERNEL_CONFIG2_POOL_SHIFT            0
 #define ATSINTC_KERNEL_CONFIG2_POOL_MASK             0xFFFFFFu  /* entries of the task pool shared by every ready queue, blocked queue and mailbox; 0 with the systolic backend (fixed depths, CONFIG1) */
+#define ATSINTC_KERNEL_CONFIG2_PORTS_SHIFT           24
+#define ATSINTC_KERNEL_CONFIG2_PORTS_MASK            0xFF000000u  /* bus ports (one per hart) */
 
 /* READY_SUMMARY (read-only, reset 0x0): Bit p is set when process slot p has at least
  * one ready task.
@@ -169,6 +171,13 @@
 
 /* USAGE[p], p = 0..3 (read-only, reset 0x0): Entries process p holds now (see QUOTA). */
 #define ATSINTC_KERNEL_USAGE(p)                      (0x980u + ATSINTC_STRIDE * (p))
+
+/* HART_PROCS[i], i = 0..0 (read/write, reset 0xF): Processes hart h runs (the hart on
+ * bus port h): bit p set = hart_irq[h] follows irq_out[p]. hart_irq[h] is high while
+ * irq_out[p] is high for some p in HART_PROCS[h] (registered with irq_out, the same
+ * cycle). Reset: every process, so with one port hart_irq[0] is the OR of irq_out.
+ */
+#define ATSINTC_KERNEL_HART_PROCS(i)                 (0xA00u + ATSINTC_STRIDE * (i))
 
 /* PROCESS window. Window of process slot p at offset 0x1000 * (p + 1). */
 

@@ -136,8 +136,9 @@ KERNEL = Window("KERNEL", "Kernel-only control window at offset 0x0000.", (
     Register("CONFIG2", 0x028, "R", "Build parameters: the task pool (constant).", fields=(
         Field("POOL", 0, 24, "entries of the task pool shared by every ready queue, "
               "blocked queue and mailbox; 0 with the systolic backend (fixed depths, "
-              "CONFIG1)"),),
-        reset=lambda p: p.pool if p.queue == "pool" else 0),
+              "CONFIG1)"),
+        Field("PORTS", 24, 8, "bus ports (one per hart)")),
+        reset=lambda p: (p.pool if p.queue == "pool" else 0) | p.ports << 24),
     Register("READY_SUMMARY", 0x018, "R",
              "Bit p is set when process slot p has at least one ready task."),
     Register("ERROR", 0x020, "RW1C", "Sticky error bits of the kernel window; write 1 to "
@@ -188,6 +189,12 @@ KERNEL = Window("KERNEL", "Kernel-only control window at offset 0x0000.", (
              reset=0xFFFF),
     Register("USAGE", 0x980, "R", "Entries process p holds now (see QUOTA).",
              count="processes"),
+    Register("HART_PROCS", 0xA00, "RW",
+             "Processes hart h runs (the hart on bus port h): bit p set = hart_irq[h] "
+             "follows irq_out[p]. hart_irq[h] is high while irq_out[p] is high for some "
+             "p in HART_PROCS[h] (registered with irq_out, the same cycle). Reset: every "
+             "process, so with one port hart_irq[0] is the OR of irq_out.",
+             count="ports", reset=lambda p: (1 << p.processes) - 1),
 ))
 
 PROCESS = Window("PROCESS", "Window of process slot p at offset 0x1000 * (p + 1).", (
@@ -250,11 +257,12 @@ class Params:
     xlen: int = 32
     queue: str = "pool"
     pool: int = 1024
+    ports: int = 1
 
     LIMITS = {
         "processes": (1, 16), "priorities": (1, 8), "ready_depth": (1, 1024),
         "vectors": (1, 64), "blocked_depth": (1, 255), "channels": (1, 16),
-        "ipc_depth": (1, 255), "pool": (2, 16384),
+        "ipc_depth": (1, 255), "pool": (2, 16384), "ports": (1, 8),
     }
     QUEUES = ("pool", "systolic")
 

@@ -141,6 +141,9 @@ class ATSIntcAXI4Lite(wiring.Component):
             raise TypeError("give either params or keyword arguments, not both")
         elif not isinstance(params, Params):
             raise TypeError(f"params must be an atsintc.regmap.Params, not {params!r}")
+        if params.ports != 1:
+            raise ValueError(f"the AXI4-Lite controller has one port; ports must be 1, "
+                             f"not {params.ports} (several ports: the Wishbone controller)")
         self.params = p = params
         self.ctl = ATSIntc(p)
         self.word_bytes = p.xlen // 8

@@ -1,6 +1,8 @@
 """ATS-INTC: the task-scheduling interrupt controller.
 
-One Wishbone B4 (classic) slave; the register map is :mod:`atsintc.regmap`.
+One Wishbone B4 (classic) slave, or with ``ports`` > 1 one per hart in front of a
+:class:`~atsintc.gateware.ports.PortArbiter` (operations applied one after the other,
+round robin; see there for the timing); the register map is :mod:`atsintc.regmap`.
 
 Blocks
 ======
@@ -99,6 +101,7 @@ from atsintc.gateware.irqevents import IrqEvents
 from atsintc.gateware.muxes import and_or, any_of, onehot_mux
 from atsintc.gateware.notify import Notification
 from atsintc.gateware.pending import PendingCounters
+from atsintc.gateware.ports import PortArbiter
 from atsintc.gateware.queues import BlockedQueues, ReadyQueues
 from atsintc.regmap import ERRORS, PRIO_SHIFT, Params, RegisterMap
 from atsintc.gateware.wake import WakeEngine
@@ -113,9 +116,11 @@ class ATSIntc(wiring.Component):
     arguments for one); they are validated there with messages giving the limits.
 
     Ports: ``bus`` (Wishbone slave, data width = xlen, word addresses; 2 cycles per
-    access, ``dat_r`` valid with ``ack``), ``irq_in`` (``vectors`` interrupt inputs,
-    synchronous to the clock), ``irq_out`` (``processes`` CPU notification outputs,
-    registered).
+    access, ``dat_r`` valid with ``ack``; with ``ports`` > 1 an array of that many,
+    ``bus[i]``, 3 cycles per access without contention), ``irq_in`` (``vectors``
+    interrupt inputs, synchronous to the clock), ``irq_out`` (``processes`` CPU
+    notification outputs, registered), ``hart_irq`` (``ports`` outputs: the OR of the
+    ``irq_out`` lines of the processes in ``HART_PROCS[h]``).
     """
 
     def __init__(self, params=None, **kwargs):
@@ -127,16 +132,19 @@ class ATSIntc(wiring.Component):
         self.map = RegisterMap(p)
         self.word_bytes = p.xlen // 8
         self.addr_width = (p.size // self.word_bytes - 1).bit_length()
+        sig = wishbone.Signature(addr_width=self.addr_width, data_width=p.xlen,
+                                 granularity=8)
         super().__init__({
-            "bus": In(wishbone.Signature(addr_width=self.addr_width, data_width=p.xlen,
-                                         granularity=8)),
+            "bus": In(sig) if p.ports == 1 else In(sig).array(p.ports),
             "irq_in": In(p.vectors),
             "irq_out": Out(p.processes),
+            "hart_irq": Out(p.ports),
         })
 
     def elaborate(self, platform):
         m = Module()
         st = SimpleNamespace()          # the signals the stages share
+        st.bus, arbiter = self._ports(m)
         self._storage(m, st)
         self._bus(m, st)
         self._decide_process(m, st)
@@ -148,7 +156,21 @@ class ATSIntc(wiring.Component):
         self._errors(m, st)
         self._probe_view(m, st)
         self._notify(m, st)
+        if arbiter is not None:
+            m.d.comb += arbiter.waiting.eq(st.wait_state)
         return m
+
+    def _ports(self, m):
+        """The bus the decide stage serves: ``bus`` itself, or with several ports a
+        :class:`~atsintc.gateware.ports.PortArbiter` serializing them."""
+        p = self.params
+        if p.ports == 1:
+            return self.bus, None
+        m.submodules.ports = arb = PortArbiter(p.ports, addr_width=self.addr_width,
+                                               data_width=p.xlen)
+        for i in range(p.ports):
+            wiring.connect(m, wiring.flipped(self.bus[i]), arb.bus[i])
+        return arb.core, arb
 
     def _storage(self, m, st):
         """The queues, counters and registers that the stages share."""
@@ -156,7 +178,7 @@ class ATSIntc(wiring.Component):
         P, V, CH, X = p.processes, p.vectors, p.channels, p.xlen
         S = P * CH                          # handler slots / mailboxes
         D = p.ready_depth
-        bus = self.bus
+        bus = st.bus
 
         # ---- storage --------------------------------------------------------------
         pool = p.queue == "pool"
@@ -478,6 +500,11 @@ class ATSIntc(wiring.Component):
         read(H("QUOTA", K), Array(quota)[qi])
         read(H("USAGE", K), Array(usage)[IX("USAGE", K)])
         read(H("CONFIG2", K), self.map.lookup(K, "CONFIG2").reset_value(p))
+        harts = [Signal(P, name=f"hart_procs{h}", init=(1 << P) - 1) for h in range(p.ports)]
+        hi = IX("HART_PROCS", K)
+        with m.If(wr & H("HART_PROCS", K)):
+            m.d.sync += Array(harts)[hi].eq(wdata[:P])
+        read(H("HART_PROCS", K), Array(harts)[hi])
         # a VEC_CFG that changes the owner moves the vector's blocked tasks' count
         vcfg = Signal()
         if P > 1:
@@ -488,7 +515,7 @@ class ATSIntc(wiring.Component):
         error("INVALID", wr_part & decode.writable)
         # for the later stages
         st.K, st.cfg_w, st.raise_v, st.vcfg, st.vcfg_cnt = K, cfg_w, raise_v, vcfg, vcfg_cnt
-        st.vcfg_old = vcfg_old
+        st.vcfg_old, st.harts = vcfg_old, harts
 
     def _execute(self, m, st):
         """The read data, the DEQUEUE_WAIT state, the decide -> execute registers and
@@ -714,7 +741,7 @@ class ATSIntc(wiring.Component):
             task_in=any_of([cond for cond, _, _ in bus_enq[:3]] + [park, hset]))
 
     def _notify(self, m, st):
-        """``irq_out``."""
+        """``irq_out`` and ``hart_irq``."""
         P, p, ready, irq_en, cur_prio = st.P, st.p, st.ready, st.irq_en, st.cur_prio
         # ---- CPU notification --------------------------------------------------------------
         m.submodules.notify = notify = Notification(P, p.prio_bits)
@@ -722,3 +749,5 @@ class ATSIntc(wiring.Component):
         for i in range(P):
             m.d.comb += [notify.enable[i].eq(irq_en[i]), notify.cur_prio[i].eq(cur_prio[i]),
                          notify.best[i].eq(ready.best[i])]
+        for h, procs in enumerate(st.harts):
+            m.d.comb += self.hart_irq[h].eq((notify.irq & procs).any())

@@ -33,8 +33,12 @@ class PortArbiter(wiring.Component):
     * A DEQUEUE_WAIT never stalls another port: while the controller holds one
       (``waiting``) and another port requests, the arbiter withdraws the waiting access
       (``cyc`` low to the controller for one cycle: nothing is dequeued, no ack) and
-      grants the other port; the waiting port stays requesting and is granted again in
-      its turn, where its DEQUEUE_WAIT starts again (with a full WAIT_TIMEOUT).
+      grants the other port. The withdrawn port keeps requesting; it is *yielded* and
+      granted again only when no other (not yielded) port requests, where its
+      DEQUEUE_WAIT starts again (with a full WAIT_TIMEOUT: while other ports keep the
+      controller busy, a wait can last longer than WAIT_TIMEOUT). A wait is not
+      withdrawn for a yielded port, so waits on several ports take turns by
+      completing (a task or the timeout), never by withdrawing each other.
     """
 
     def __init__(self, ports, *, addr_width, data_width):
@@ -68,25 +72,40 @@ class PortArbiter(wiring.Component):
                              core.stb.eq(b.stb & ~withdraw)]
             m.d.comb += [b.ack.eq(sel & core.ack), b.dat_r.eq(core.dat_r)]
 
-        # ---- round robin: the first requesting port after `grant` -----------------------
+        # ---- round robin: the first requesting port after `grant`; ports whose
+        # DEQUEUE_WAIT yielded come after every other request ---------------------------
+        yielded = Signal(N)
         others = Signal(N)              # requesting ports other than the granted one
         m.d.comb += others.eq(req & ~Mux(granted, 1 << self.grant, 0))
+        fresh = Signal(N)
+        m.d.comb += fresh.eq(others & ~yielded)
+        cand = Signal(N)
+        m.d.comb += cand.eq(Mux(fresh.any(), fresh, others))
         pick = Signal(range(N))
         for k in reversed(range(1, N + 1)):          # lowest distance after grant wins
             for i in range(N):
-                with m.If((self.grant == (i - k) % N) & others[i]):
+                with m.If((self.grant == (i - k) % N) & cand[i]):
                     m.d.comb += pick.eq(i)
 
         mine = Signal()                 # the granted port requests
         m.d.comb += mine.eq(granted & req.bit_select(self.grant, 1))
+        # a DEQUEUE_WAIT yields to a port that is not itself a yielded wait: withdrawn
+        # this cycle (decided from registers and requests only, not from the ack,
+        # which depends on it)
+        m.d.comb += withdraw.eq(mine & self.waiting & fresh.any())
         with m.If(~granted | ~mine):
             # free: grant whoever requests next (or nobody)
             m.d.sync += [granted.eq(others.any()), self.grant.eq(pick)]
+        with m.Elif(withdraw):
+            m.d.sync += self.grant.eq(pick)
         with m.Elif(core.ack & others.any()):
             # the access ends this cycle and someone else waits: hand over
             m.d.sync += self.grant.eq(pick)
-        with m.Elif(self.waiting & others.any()):
-            # a DEQUEUE_WAIT yields: withdrawn this cycle, the other port next
-            m.d.comb += withdraw.eq(1)
-            m.d.sync += self.grant.eq(pick)
+        # yielded[i]: port i's DEQUEUE_WAIT was withdrawn and it still requests
+        for i in range(N):
+            g = granted & (self.grant == i)
+            with m.If(~req[i] | (g & core.ack)):
+                m.d.sync += yielded[i].eq(0)
+            with m.Elif(g & withdraw):
+                m.d.sync += yielded[i].eq(1)
         return m

@@ -59,6 +59,8 @@ def _controller_args(p):
         "(--queue systolic)")
     arg("--channels", "channels", "IPC channels per process")
     arg("--ipc-depth", "ipc_depth", "pending messages per channel")
+    arg("--ports", "ports", "bus ports, one per hart (Wishbone only; with more than one "
+        "the Verilog ports are wb0_*, wb1_*, ...)")
     p.add_argument("--data-width", type=int, choices=[32, 64], default=d.xlen,
                    help=f"bus and task-word width, RV32 or RV64 (default {d.xlen})")
 
@@ -94,7 +96,7 @@ def _params(args):
                   ready_depth=args.depth, vectors=args.vectors,
                   blocked_depth=args.blocked_depth, channels=args.channels,
                   ipc_depth=args.ipc_depth, xlen=args.data_width, queue=args.queue,
-                  pool=args.pool)
+                  pool=args.pool, ports=args.ports)
 
 
 def _write(path, text):

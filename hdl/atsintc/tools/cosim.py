@@ -7,6 +7,7 @@ test run often less). Tests, benchmarks and the CLI all go through here.
 """
 
 import ast
+import fcntl
 import hashlib
 import importlib.util
 import re
@@ -118,34 +119,39 @@ def build(verilog_sources, toplevel, name, *, build_args=(), key=None, log=print
     build_dir = build_root() / "sim" / f"{name}-{key}"
     stamp = build_dir / ".built"
     runner = _runner_class()()
-    if not stamp.exists():
-        if callable(verilog_sources):
-            log(f"[verilog] generating {name} ...")
-            verilog_sources = verilog_sources()
-        build_dir.mkdir(parents=True, exist_ok=True)
-        files = []
-        for fname, text in verilog_sources.items():
-            path = build_dir / fname
-            path.write_text(text)
-            files.append(path)
-        vlt = build_dir / "ports.vlt"
-        vlt.write_text("`verilator_config\n" + "".join(
-            f'public_flat_rw -module "{toplevel}" -var "{p}"\n'
-            for p in _top_ports(verilog_sources, toplevel)))
-        files.insert(0, vlt)
-        t0 = time.monotonic()
-        log(f"[verilator] building {name} in {build_dir} ...")
-        # -O1 instead of the default -Os/-O3 mix: the C++ compile of a wide, flat
-        # design dominates the build, and -O1 simulates almost as fast.
-        saved = env.get("MAKEFLAGS", "")
-        env["MAKEFLAGS"] = saved + " OPT_FAST=-O1 OPT_SLOW=-O0 OPT_GLOBAL=-O1"
-        try:
-            runner.build(sources=files, hdl_toplevel=toplevel, build_dir=build_dir,
-                         build_args=args, log_file=build_dir / "build.log")
-        finally:
-            env["MAKEFLAGS"] = saved
-        stamp.write_text(f"{time.monotonic() - t0:.1f} s\n")
-        log(f"[verilator] built {name} in {time.monotonic() - t0:.1f} s")
+    build_dir.parent.mkdir(parents=True, exist_ok=True)
+    # one builder per configuration at a time (tests may run in parallel workers); the
+    # others wait here and then find the stamp
+    with open(build_dir.parent / f"{build_dir.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not stamp.exists():
+            if callable(verilog_sources):
+                log(f"[verilog] generating {name} ...")
+                verilog_sources = verilog_sources()
+            build_dir.mkdir(parents=True, exist_ok=True)
+            files = []
+            for fname, text in verilog_sources.items():
+                path = build_dir / fname
+                path.write_text(text)
+                files.append(path)
+            vlt = build_dir / "ports.vlt"
+            vlt.write_text("`verilator_config\n" + "".join(
+                f'public_flat_rw -module "{toplevel}" -var "{p}"\n'
+                for p in _top_ports(verilog_sources, toplevel)))
+            files.insert(0, vlt)
+            t0 = time.monotonic()
+            log(f"[verilator] building {name} in {build_dir} ...")
+            # -O1 instead of the default -Os/-O3 mix: the C++ compile of a wide, flat
+            # design dominates the build, and -O1 simulates almost as fast.
+            saved = env.get("MAKEFLAGS", "")
+            env["MAKEFLAGS"] = saved + " OPT_FAST=-O1 OPT_SLOW=-O0 OPT_GLOBAL=-O1"
+            try:
+                runner.build(sources=files, hdl_toplevel=toplevel, build_dir=build_dir,
+                             build_args=args, log_file=build_dir / "build.log")
+            finally:
+                env["MAKEFLAGS"] = saved
+            stamp.write_text(f"{time.monotonic() - t0:.1f} s\n")
+            log(f"[verilator] built {name} in {time.monotonic() - t0:.1f} s")
     return runner, build_dir
 
 

@@ -2,7 +2,8 @@
 
 ``clk``, ``rst`` (synchronous, active high), ``wb_cyc``, ``wb_stb``, ``wb_we``,
 ``wb_adr`` (word address), ``wb_sel``, ``wb_dat_w``, ``wb_dat_r``, ``wb_ack``,
-``irq_in[vectors-1:0]``, ``irq_out[processes-1:0]``. With ``bus="axi4lite"``
+``irq_in[vectors-1:0]``, ``irq_out[processes-1:0]``, ``hart_irq[ports-1:0]``; with
+several ports (``Params.ports``) ``wb0_*``, ``wb1_*``, ... With ``bus="axi4lite"``
 (:mod:`atsintc.gateware.axi4lite`) an AXI4-Lite slave ``s_axil_*`` (byte addresses) replaces
 the ``wb_*`` ports.
 """
@@ -18,36 +19,36 @@ __all__ = ["FlatTop", "controller_verilog"]
 
 
 class FlatTop(Elaboratable):
-    """Wraps :class:`ATSIntc` with flat, plainly named ports."""
+    """Wraps :class:`ATSIntc` with flat, plainly named ports: ``wb_*`` for one bus port,
+    ``wb0_*``, ``wb1_*``, ... for several."""
+
+    FIELDS = ("cyc", "stb", "we", "adr", "sel", "dat_w", "dat_r", "ack")
 
     def __init__(self, params=Params()):
         self.ctl = ATSIntc(params)
-        b = self.ctl.bus
-        self.wb_cyc = Signal(name="wb_cyc")
-        self.wb_stb = Signal(name="wb_stb")
-        self.wb_we = Signal(name="wb_we")
-        self.wb_adr = Signal(len(b.adr), name="wb_adr")
-        self.wb_sel = Signal(len(b.sel), name="wb_sel")
-        self.wb_dat_w = Signal(len(b.dat_w), name="wb_dat_w")
-        self.wb_dat_r = Signal(len(b.dat_r), name="wb_dat_r")
-        self.wb_ack = Signal(name="wb_ack")
+        buses = [self.ctl.bus] if params.ports == 1 else list(self.ctl.bus)
+        prefixes = ["wb_"] if params.ports == 1 else [f"wb{i}_" for i in range(params.ports)]
+        self.buses = []
+        for b, pre in zip(buses, prefixes):
+            flat = {f: Signal(len(getattr(b, f)), name=pre + f) for f in self.FIELDS}
+            self.buses.append((b, flat))
         self.irq_in = Signal(params.vectors, name="irq_in")
         self.irq_out = Signal(params.processes, name="irq_out")
+        self.hart_irq = Signal(params.ports, name="hart_irq")
 
     def ports(self):
-        return [self.wb_cyc, self.wb_stb, self.wb_we, self.wb_adr, self.wb_sel,
-                self.wb_dat_w, self.wb_dat_r, self.wb_ack, self.irq_in, self.irq_out]
+        return [s for _, flat in self.buses for s in flat.values()] + [
+            self.irq_in, self.irq_out, self.hart_irq]
 
     def elaborate(self, platform):
         m = Module()
         m.submodules.ctl = c = self.ctl
-        b = c.bus
-        m.d.comb += [
-            b.cyc.eq(self.wb_cyc), b.stb.eq(self.wb_stb), b.we.eq(self.wb_we),
-            b.adr.eq(self.wb_adr), b.sel.eq(self.wb_sel), b.dat_w.eq(self.wb_dat_w),
-            self.wb_dat_r.eq(b.dat_r), self.wb_ack.eq(b.ack),
-            c.irq_in.eq(self.irq_in), self.irq_out.eq(c.irq_out),
-        ]
+        for b, flat in self.buses:
+            m.d.comb += [getattr(b, f).eq(flat[f]) for f in self.FIELDS
+                         if f not in ("dat_r", "ack")]
+            m.d.comb += [flat["dat_r"].eq(b.dat_r), flat["ack"].eq(b.ack)]
+        m.d.comb += [c.irq_in.eq(self.irq_in), self.irq_out.eq(c.irq_out),
+                     self.hart_irq.eq(c.hart_irq)]
         return m
 
 
@@ -57,8 +58,9 @@ BUSES = ("wishbone", "axi4lite")
 def controller_verilog(params=Params(), name="atsintc", bus="wishbone"):
     if bus == "wishbone":
         top = FlatTop(params)
-        bus_text = ("// Bus: Wishbone B4 classic slave (wb_*); wb_adr is a word address "
-                    f"of {params.xlen}-bit words.\n")
+        names = "wb_*" if params.ports == 1 else f"wb0_* .. wb{params.ports - 1}_*"
+        bus_text = (f"// Bus: Wishbone B4 classic slave ({names}); the address is a word "
+                    f"address of {params.xlen}-bit words.\n")
     elif bus == "axi4lite":
         from atsintc.gateware import axi4lite
         top = axi4lite.FlatTop(params)
@@ -75,11 +77,11 @@ def controller_verilog(params=Params(), name="atsintc", bus="wishbone"):
         f"--priorities {p.priorities} --queue {p.queue} --pool {p.pool} "
         f"--depth {p.ready_depth} --vectors {p.vectors} "
         f"--blocked-depth {p.blocked_depth} --channels {p.channels} "
-        f"--ipc-depth {p.ipc_depth} --data-width {p.xlen} --bus {bus}\n"
+        f"--ipc-depth {p.ipc_depth} --data-width {p.xlen} --ports {p.ports} --bus {bus}\n"
         f"// Parameters: processes={p.processes} priorities={p.priorities} "
         f"queue={p.queue} pool={p.pool} ready_depth={p.ready_depth} vectors={p.vectors} "
         f"blocked_depth={p.blocked_depth} "
-        f"channels={p.channels} ipc_depth={p.ipc_depth} xlen={p.xlen}\n"
+        f"channels={p.channels} ipc_depth={p.ipc_depth} xlen={p.xlen} ports={p.ports}\n"
         f"// Address space: {p.size:#x} bytes (kernel window + {p.processes} process "
         f"windows of 0x1000).\n"
         f"{bus_text}"
