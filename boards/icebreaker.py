@@ -61,6 +61,7 @@ import sys
 from pathlib import Path
 
 from amaranth.hdl import *
+from amaranth.lib import wiring
 
 from . import (board_build_dir, debounced, heartbeat, power_on_reset, run_build,
                     stretch)
@@ -226,8 +227,8 @@ class ControllerDemo(Elaboratable):
                 m.d.comb += ch.eq(ord("\n"))
             with m.Default():
                 m.d.comb += ch.eq(hexc)
-        m.d.comb += [uart.data.eq(ch), uart.valid.eq(printing)]
-        with m.If(printing & uart.ready):
+        m.d.comb += [uart.data.payload.eq(ch), uart.data.valid.eq(printing)]
+        with m.If(printing & uart.data.ready):
             with m.If((pos >= 2) & (pos < 10)):
                 m.d.sync += text.eq(text << 4)
             with m.If(pos == 11):
@@ -277,14 +278,13 @@ class ICEBreakerTop(Elaboratable):
         m.d.comb += soc.irq_ext.eq(Cat(*presses))
 
         m.submodules.uart = uart = UARTTx(freq, self.baud, fifo_depth=self.uart_fifo)
-        m.d.comb += [uart.data.eq(soc.console_data), uart.valid.eq(soc.console_valid),
-                     soc.console_ready.eq(uart.ready),
-                     platform.request("uart", 0).tx.o.eq(uart.tx)]
+        wiring.connect(m, soc.console, uart.data)
+        m.d.comb += platform.request("uart", 0).tx.o.eq(uart.tx)
 
         exited = Signal()
         passed = Signal()
-        with m.If(soc.exit_valid):
-            m.d.sync += [exited.eq(1), passed.eq(soc.exit_code == 0)]
+        with m.If(soc.exit.valid):
+            m.d.sync += [exited.eq(1), passed.eq(soc.exit.code == 0)]
         hb = heartbeat(m, freq)
         m.d.comb += [
             platform.request("led_g", 0).o.eq(hb & rst_done),

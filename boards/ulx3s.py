@@ -27,7 +27,7 @@ code bits 0..3 (the benchmark image exits with the number of failed checks: LED 
 4..7 off when all passed). Do not press buttons while the benchmarks run.
 
 UART: 115200 8N1 on the FTDI port (``/dev/ttyUSB0``), 2048-byte FIFO (one DP16KD);
-a CONSOLE write waits while the FIFO is full (``SoC.console_ready``), so no byte is lost.
+a CONSOLE write waits while the FIFO is full (``SoC.console.ready``), so no byte is lost.
 
 ::
 
@@ -49,6 +49,7 @@ import sys
 from pathlib import Path
 
 from amaranth.hdl import *
+from amaranth.lib import wiring
 
 from . import (board_build_dir, debounced, heartbeat, power_on_reset, run_build,
                     stretch)
@@ -145,8 +146,8 @@ class ULX3STop(Elaboratable):
         # ---- console -> UART ---------------------------------------------------------------
         m.submodules.uart = uart = UARTTx(freq, self.baud, fifo_depth=self.uart_fifo)
         serial = platform.request("uart", 0)
-        m.d.comb += [uart.data.eq(soc.console_data), uart.valid.eq(soc.console_valid),
-                     soc.console_ready.eq(uart.ready), serial.tx.o.eq(uart.tx)]
+        wiring.connect(m, soc.console, uart.data)
+        m.d.comb += serial.tx.o.eq(uart.tx)
         try:
             m.d.comb += platform.request("uart_tx_enable", 0).o.eq(1)
         except Exception:       # pragma: no cover - resource missing on a variant
@@ -155,8 +156,8 @@ class ULX3STop(Elaboratable):
         # ---- LEDs --------------------------------------------------------------------------
         exited = Signal()
         code = Signal(4)
-        with m.If(soc.exit_valid):
-            m.d.sync += [exited.eq(1), code.eq(soc.exit_code[:4])]
+        with m.If(soc.exit.valid):
+            m.d.sync += [exited.eq(1), code.eq(soc.exit.code[:4])]
         hb = heartbeat(m, freq)
         leds = [hb & rst_done,
                 stretch(m, uart.busy, freq, name="led_uart"),

@@ -1,5 +1,6 @@
 """cocotb testbench that boots firmware on the VexRiscv SoC (toplevel `soc` from
-atsintc.tools.socsim: clk in; console_valid/console_data and exit_valid/exit_code out).
+atsintc.tools.socsim: clk in; the SoC's ports: console__valid/console__payload out and
+console__ready in (its ``console`` stream), exit__valid/exit__code out).
 
 The firmware image comes from the `+firmware=<hex>` plusarg (read by ram.v), so one
 Verilator build serves every image. Environment: SOC_MAX_CYCLES, SOC_EXPECT_EXIT,
@@ -24,7 +25,7 @@ async def boot(dut):
     Clock(dut.clk, 10, unit="ns").start()
     stall = int(os.environ.get("SOC_CONSOLE_STALL", "0"))
     rnd = random.Random(1)
-    dut.console_ready.value = 1
+    dut.console__ready.value = 1
     text = []
     code = None
     stalled = 0
@@ -33,13 +34,13 @@ async def boot(dut):
         await RisingEdge(dut.clk)
         if stall:
             ready = rnd.randrange(100) >= stall
-            dut.console_ready.value = int(ready)
+            dut.console__ready.value = int(ready)
             stalled += not ready
         await ReadOnly()
-        if int(dut.console_valid.value) and ready:      # a stream transfer
-            text.append(chr(int(dut.console_data.value)))
-        if int(dut.exit_valid.value):
-            code = int(dut.exit_code.value)
+        if int(dut.console__valid.value) and ready:      # a stream transfer
+            text.append(chr(int(dut.console__payload.value)))
+        if int(dut.exit__valid.value):
+            code = int(dut.exit__code.value)
             break
     console = "".join(text)
     dut._log.info(f"console after {cycle + 1} cycles ({stalled} with the console "

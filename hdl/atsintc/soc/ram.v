@@ -7,7 +7,7 @@
 //   * the file named by the parameter INIT_FILE (FPGA builds: yosys reads it at
 //     synthesis time and initialises the block RAM), or else nothing (all zero).
 // The image format is what $readmemh reads: one 32-bit word per line in hex, word i
-// at byte address 4*i, little-endian (atsintc.soc.firmware.build_firmware writes it).
+// at byte address 4*i, little-endian (atsintc.tools.firmware_build.build_firmware writes it).
 //
 // Timing: addr/we/wdata sampled at the clock edge, rdata is the OLD word at addr
 // (read-before-write) in the next cycle.

@@ -22,21 +22,30 @@ and their interrupt lines are 0. The defaults are the full SoC above.
 Interconnect (all Wishbone B4, word addresses, 32-bit data, byte ``sel``)
 ==========================================================================
 
-* The iBus only reaches the RAM (no execution from MMIO). The dBus reaches the RAM
-  through a two-master arbiter and the peripherals through an address decoder of its
-  own, so a slave that holds its ack (ATS-INTC ``DEQUEUE_WAIT``) does not stop
-  instruction fetches from RAM.
-* Arbiter: the master that owns the RAM keeps it while its ``cyc`` is high (a burst is
-  never split); when it drops ``cyc`` the other master, if requesting, gets the RAM in
-  the same cycle (no dead cycle), otherwise the owner stays.
+Every bus is an :class:`atsintc.gateware.wishbone.Signature` (amaranth-soc's names); the
+peripherals are :class:`~amaranth.lib.wiring.Component` s with a ``bus`` port
+``In(wishbone.Signature(...))``, and the interconnect is the shared
+:class:`atsintc.gateware.wishbone.Decoder` and :class:`atsintc.gateware.wishbone.Arbiter`.
+
+* The iBus only reaches the RAM (no execution from MMIO; its address is cut to the
+  RAM's, as before). The dBus reaches the RAM through the two-master arbiter and the
+  peripherals through its own :class:`~atsintc.gateware.wishbone.Decoder`, so a slave that holds
+  its ack (ATS-INTC ``DEQUEUE_WAIT``) does not stop instruction fetches from RAM.
+* Arbiter (:class:`~atsintc.gateware.wishbone.Arbiter`, iBus first): the master that owns the
+  RAM keeps it while its ``cyc`` is high (a burst is never split); when it drops
+  ``cyc`` the other master, if requesting, gets the RAM in the same cycle (no dead
+  cycle), otherwise the owner stays.
 * RAM slave: registered ack, read data with the ack. It *reads ahead* during
   incrementing bursts (CTI = 010): in a cycle in which it acknowledges a beat whose
   CTI says another follows, it already reads ``adr + 1``, so an 8-beat cache-line
   refill takes 9 cycles instead of 16. Single accesses (CTI 000, all stores and the
   end of a burst, 111) take 2 cycles.
-* Peripherals (SoC control, InterruptSource, PLIC, ATS-INTC) are 2-cycle classic
-  slaves; the decoder compares the address bits above each slave's own address width,
-  so a slave appears exactly once (no aliases inside the 0x8000_0000 region).
+* Peripherals (SoC control :class:`SoCControl`, InterruptSource, PLIC, ATS-INTC) are
+  2-cycle classic slaves. The decoder (combinational, no added cycle) maps each at its
+  :mod:`memmap` base and compares the address bits above the slave's own address
+  width, so a slave appears exactly once (no aliases inside the 0x8000_0000 region).
+  Next to it a default slave acknowledges every access no window takes (a burst beat
+  by beat, 2 cycles for a single access) and reads 0.
 
 Interrupts
 ==========
@@ -47,35 +56,47 @@ Interrupts
 enable bit 1 in VexRiscv's CSR 0xBC0 (mask) to use it. ``timerInterrupt`` = ``mtime >=
 mtimecmp`` (SoC control). ``softwareInterrupt`` is tied low.
 
-Simulation outputs
-==================
+Ports (simulation outputs)
+==========================
 
-The SoC has output ports for the simulation harness (``sim_main.cpp`` watches them
-after every rising clock edge; nothing is printed from inside the HDL, which keeps the
-console in the harness's hands and the model free of ``$display``):
+The SoC is a :class:`~amaranth.lib.wiring.Component`; the simulation harness
+(``sim_main.cpp``) watches its ports after every rising clock edge (nothing is printed
+from inside the HDL, which keeps the console in the harness's hands and the model free
+of ``$display``). As top-level Verilog ports they are named ``<port>__<member>``:
 
-* ``console_valid`` / ``console_data`` / ``console_ready`` (input): a valid/ready
-  stream of the bytes written to CONSOLE; a byte is held until ``console_ready`` (1 when
-  not driven: the harness takes a byte per cycle), and a CONSOLE write waits while a
-  byte is still held;
-* ``exit_valid`` / ``exit_code``: one-cycle pulse when EXIT is written.
+* ``console`` (``Out(stream.Signature(8))``: ``console__valid`` /
+  ``console__payload`` / ``console__ready``, an input): the bytes written to CONSOLE;
+  a byte is held until ``ready`` (the harness drives it to 1: a byte per cycle), and a
+  CONSOLE write waits while a byte is still held. ``ready`` has no default: drive it;
+* ``exit`` (:data:`ExitSignature`: ``exit__valid`` / ``exit__code``): one-cycle pulse
+  when EXIT is written;
+* ``irq_ext`` (in) and ``atsintc_irq`` (out): extra device lines, the ATS-INTC's
+  ``irq_out``.
 
-On the boards the console stream feeds the UART transmitter (``atsintc.soc.uart``) and
-EXIT the LEDs.
+On the boards the console stream is connected (``wiring.connect``) to the UART
+transmitter's ``data`` stream (``atsintc.soc.uart``) and EXIT drives the LEDs.
 """
 
 from pathlib import Path
 
 from amaranth.hdl import *
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
 
+from atsintc.gateware import wishbone
 from atsintc.gateware.controller import ATSIntc
 from atsintc.soc import memmap
 from atsintc.soc.irqsrc import InterruptSource
 from atsintc.soc.plic import PLIC
 
-__all__ = ["SoC", "VEXRISCV_VARIANT", "vexriscv_verilog_path", "ram_verilog_path"]
+__all__ = ["SoC", "SoCControl", "ExitSignature", "VEXRISCV_VARIANT", "vexriscv_verilog_path",
+           "ram_verilog_path"]
 
 VEXRISCV_VARIANT = "VexRiscv_Full"
+
+#: What VexRiscv's Wishbone masters speak: 30-bit word addresses, byte ``sel``, bursts.
+CPU_BUS = wishbone.Signature(addr_width=30, data_width=32, granularity=8,
+                             features={"cti", "bte"})
 
 
 def vexriscv_verilog_path(variant=VEXRISCV_VARIANT) -> Path:
@@ -90,22 +111,6 @@ def ram_verilog_path() -> Path:
     return Path(__file__).resolve().parent / "ram.v"
 
 
-class _Bus:
-    """Plain Wishbone signals with CTI (what VexRiscv speaks)."""
-
-    def __init__(self, name, addr_width=30):
-        self.name = name
-        self.cyc = Signal(name=f"{name}_cyc")
-        self.stb = Signal(name=f"{name}_stb")
-        self.we = Signal(name=f"{name}_we")
-        self.adr = Signal(addr_width, name=f"{name}_adr")
-        self.sel = Signal(4, name=f"{name}_sel")
-        self.dat_w = Signal(32, name=f"{name}_dat_w")
-        self.dat_r = Signal(32, name=f"{name}_dat_r")
-        self.ack = Signal(name=f"{name}_ack")
-        self.cti = Signal(3, name=f"{name}_cti")
-
-
 def _vexriscv_bus(prefix, bus):
     """Instance ports of one of VexRiscv's Wishbone masters (``prefix``_CYC, ...)."""
     return {
@@ -113,11 +118,112 @@ def _vexriscv_bus(prefix, bus):
         f"o_{prefix}_WE": bus.we, f"o_{prefix}_ADR": bus.adr,
         f"i_{prefix}_DAT_MISO": bus.dat_r, f"o_{prefix}_DAT_MOSI": bus.dat_w,
         f"o_{prefix}_SEL": bus.sel, f"i_{prefix}_ERR": Const(0),
-        f"o_{prefix}_CTI": bus.cti, f"o_{prefix}_BTE": Signal(2, name=f"{bus.name}_bte"),
+        f"o_{prefix}_CTI": bus.cti, f"o_{prefix}_BTE": bus.bte,
     }
 
 
-class SoC(Elaboratable):
+#: The SoC's EXIT output: ``valid`` is a one-cycle pulse when EXIT is written, ``code``
+#: the value written (held until the next write).
+ExitSignature = wiring.Signature({"valid": Out(1), "code": Out(32)})
+
+
+class SoCControl(wiring.Component):
+    """SoC control registers (:data:`memmap.SYSCTL_REGS`): CONSOLE, EXIT, CYCLE, MTIME,
+    MTIMECMP.
+
+    Ports: ``bus`` (Wishbone slave, 8 words, 2 cycles per access, read data with the
+    ack; a CONSOLE write waits while the previous byte is still held), ``console``
+    (``Out(stream.Signature(8))``: the bytes written to CONSOLE; a byte is held until
+    ``ready``), ``exit`` (:data:`ExitSignature`), ``cycle`` (cycles since reset),
+    ``timer_irq`` (``mtime >= mtimecmp``).
+    """
+
+    addr_width = 3
+
+    def __init__(self):
+        super().__init__({
+            "bus": In(wishbone.Signature(addr_width=self.addr_width, data_width=32,
+                                         granularity=8)),
+            "console": Out(stream.Signature(8)),
+            "exit": Out(ExitSignature),
+            "cycle": Out(64),
+            "timer_irq": Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        bus, console = self.bus, self.console
+        R = {k: v[0] // 4 for k, v in memmap.SYSCTL_REGS.items()}
+        mtime = Signal(64, name="mtime")
+        mtimecmp = Signal(64, name="mtimecmp", init=(1 << 64) - 1)
+        req = bus.cyc & bus.stb & ~bus.ack
+        wr = req & bus.we
+        rdata = Signal(32, name="sysctl_rdata")
+
+        stall = Signal(name="console_stall")     # CONSOLE write waits for the sink
+        m.d.sync += [self.cycle.eq(self.cycle + 1), mtime.eq(mtime + 1),
+                     self.exit.valid.eq(0)]
+        with m.If(console.ready):
+            m.d.sync += console.valid.eq(0)             # taken (or nothing held)
+        m.d.comb += self.timer_irq.eq(mtime >= mtimecmp)
+        with m.Switch(bus.adr[:3]):
+            with m.Case(R["CONSOLE"]):
+                with m.If(wr & bus.sel[0]):
+                    with m.If(~console.valid | console.ready):
+                        m.d.sync += [console.valid.eq(1), console.payload.eq(bus.dat_w[:8])]
+                    with m.Else():
+                        m.d.comb += stall.eq(1)
+            with m.Case(R["EXIT"]):
+                with m.If(wr):
+                    m.d.sync += [self.exit.valid.eq(1), self.exit.code.eq(bus.dat_w)]
+            with m.Case(R["CYCLE_LO"]):
+                m.d.comb += rdata.eq(self.cycle[:32])
+            with m.Case(R["CYCLE_HI"]):
+                m.d.comb += rdata.eq(self.cycle[32:])
+            for name, reg, half in (("MTIME_LO", mtime, 0), ("MTIME_HI", mtime, 1),
+                                    ("MTIMECMP_LO", mtimecmp, 0),
+                                    ("MTIMECMP_HI", mtimecmp, 1)):
+                with m.Case(R[name]):
+                    part = reg[32 * half:32 * half + 32]
+                    m.d.comb += rdata.eq(part)
+                    with m.If(wr):
+                        m.d.sync += part.eq(wishbone.merge_write(bus, part))
+        m.d.sync += [bus.ack.eq(req & ~stall), bus.dat_r.eq(rdata)]
+        return m
+
+
+class _RAM(wiring.Component):
+    """RAM slave (``atsintc_soc_ram``, ram.v) with read-ahead in incrementing bursts."""
+
+    def __init__(self, size, firmware=None):
+        self.size = size
+        self.firmware = firmware
+        aw = (size // 4 - 1).bit_length()
+        super().__init__({"bus": In(wishbone.Signature(addr_width=aw, data_width=32,
+                                                       granularity=8, features={"cti"}))})
+
+    def elaborate(self, platform):
+        m = Module()
+        bus = self.bus
+        aw = len(bus.adr)
+        req = bus.cyc & bus.stb
+        burst = bus.cti == wishbone.CycleType.INCR_BURST
+        raddr = Signal(aw, name="ram_addr")
+        we = Signal(4, name="ram_we")
+        m.d.comb += [
+            raddr.eq(Mux(bus.ack & burst, bus.adr + 1, bus.adr)),
+            we.eq(Mux(req & ~bus.ack & bus.we, bus.sel, 0)),
+        ]
+        m.d.sync += bus.ack.eq(req & (~bus.ack | burst))
+        params = dict(p_ADDR_WIDTH=aw, i_clk=ClockSignal(), i_addr=raddr, i_we=we,
+                      i_wdata=bus.dat_w, o_rdata=bus.dat_r)
+        if self.firmware is not None:
+            params["p_INIT_FILE"] = self.firmware
+        m.submodules.ram = Instance("atsintc_soc_ram", **params)
+        return m
+
+
+class SoC(wiring.Component):
     """VexRiscv + RAM + SoC control + InterruptSource + PLIC + ATS-INTC.
 
     Parameters
@@ -144,6 +250,19 @@ class SoC(Elaboratable):
         leaves its address window to the default slave (reads 0, writes dropped) and
         its interrupt lines at 0: without the InterruptSource the device vectors are
         ``irq_ext`` alone, without the PLIC ``externalInterruptArray[0]`` is 0.
+
+    Ports
+    -----
+    console : ``Out(stream.Signature(8))``
+        The bytes written to CONSOLE (``payload``, ``valid`` held until ``ready``; a
+        CONSOLE write waits while a byte is still held). ``ready`` must be driven (1:
+        no back-pressure); connect it with ``connect(m, soc.console, uart.data)``.
+    exit : ``Out(ExitSignature)``
+        ``valid`` pulses for one cycle when EXIT is written, with ``code``.
+    irq_ext : ``In(vectors)``
+        Extra device lines OR'ed into the InterruptSource's (board buttons).
+    atsintc_irq : ``Out(processes)``
+        The ATS-INTC's CPU notification lines (``irq_out``), for LEDs.
     """
 
     def __init__(self, firmware=None, *, ram_size=memmap.RAM_SIZE,
@@ -170,23 +289,17 @@ class SoC(Elaboratable):
         self.cpu_variant = cpu_variant
         self.plic = bool(plic)
         self.irqsrc = bool(irqsrc)
-
-        self.console_valid = Signal()
-        self.console_data = Signal(8)
-        self.exit_valid = Signal()
-        self.exit_code = Signal(32)
-        # The console is a valid/ready stream (``console_valid`` and ``console_data``
-        # are held until ``console_ready``; a CONSOLE write waits while a byte is
-        # still held). ``console_ready`` keeps its reset value 1 when nothing drives
-        # it (no back-pressure). Board hooks: extra device lines OR'ed into the
-        # InterruptSource's, and the ATS-INTC's CPU notification lines.
-        self.console_ready = Signal(init=1)
-        self.irq_ext = Signal(vectors)
-        self.atsintc_irq = Signal(atsintc_params.processes)
+        super().__init__({
+            "console": Out(stream.Signature(8)),
+            "exit": Out(ExitSignature),
+            "irq_ext": In(vectors),
+            "atsintc_irq": Out(atsintc_params.processes),
+        })
 
     def ports(self):
-        return [self.console_valid, self.console_data, self.console_ready,
-                self.exit_valid, self.exit_code]
+        """The top-level signals of a simulation top (``atsintc.tools.socsim``)."""
+        return [self.console.valid, self.console.payload, self.console.ready,
+                self.exit.valid, self.exit.code]
 
     def describe(self):
         """A string identifying the configuration (cache key of simulator builds).
@@ -199,173 +312,77 @@ class SoC(Elaboratable):
                 f"vectors={self.vectors}, atsintc={self.atsintc_params!r}, "
                 f"firmware={self.firmware!r}{extra})")
 
-    # ---- building blocks ----------------------------------------------------------------
-
-    @staticmethod
-    def _arbiter(m, masters, slave):
-        """Two-master arbiter; ownership changes only when the owner's cyc is low."""
-        owner = Signal(range(len(masters)), name="arb_owner")
-        grant = Signal(range(len(masters)), name="arb_grant")
-        a, b = masters
-        m.d.comb += grant.eq(owner)
-        with m.If(owner == 0):
-            with m.If(~a.cyc & b.cyc):
-                m.d.comb += grant.eq(1)
-        with m.Else():
-            with m.If(~b.cyc & a.cyc):
-                m.d.comb += grant.eq(0)
-        m.d.sync += owner.eq(grant)
-        for i, mst in enumerate(masters):
-            with m.If(grant == i):
-                m.d.comb += [slave.cyc.eq(mst.cyc), slave.stb.eq(mst.stb),
-                             slave.we.eq(mst.we), slave.adr.eq(mst.adr),
-                             slave.sel.eq(mst.sel), slave.dat_w.eq(mst.dat_w),
-                             slave.cti.eq(mst.cti)]
-            m.d.comb += [mst.ack.eq(slave.ack & (grant == i)), mst.dat_r.eq(slave.dat_r)]
-
-    def _ram(self, m, bus):
-        """RAM slave with read-ahead in incrementing bursts."""
-        aw = (self.ram_size // 4 - 1).bit_length()
-        req = bus.cyc & bus.stb
-        burst = bus.cti == 0b010
-        raddr = Signal(aw, name="ram_addr")
-        we = Signal(4, name="ram_we")
-        m.d.comb += [
-            raddr.eq(Mux(bus.ack & burst, bus.adr[:aw] + 1, bus.adr[:aw])),
-            we.eq(Mux(req & ~bus.ack & bus.we, bus.sel, 0)),
-        ]
-        m.d.sync += bus.ack.eq(req & (~bus.ack | burst))
-        params = dict(p_ADDR_WIDTH=aw, i_clk=ClockSignal(), i_addr=raddr, i_we=we,
-                      i_wdata=bus.dat_w, o_rdata=bus.dat_r)
-        if self.firmware is not None:
-            params["p_INIT_FILE"] = self.firmware
-        m.submodules.ram = Instance("atsintc_soc_ram", **params)
-
-    def _sysctl(self, m, bus, cycle, irq_timer):
-        """SoC control registers (memmap.SYSCTL_REGS)."""
-        R = {k: v[0] // 4 for k, v in memmap.SYSCTL_REGS.items()}
-        mtime = Signal(64, name="mtime")
-        mtimecmp = Signal(64, name="mtimecmp", init=(1 << 64) - 1)
-        req = bus.cyc & bus.stb & ~bus.ack
-        wr = req & bus.we
-        rdata = Signal(32, name="sysctl_rdata")
-        wmask = Cat(bus.sel[k].replicate(8) for k in range(4))
-
-        def merged(old):
-            return (old & ~wmask) | (bus.dat_w & wmask)
-
-        stall = Signal(name="console_stall")     # CONSOLE write waits for the sink
-        m.d.sync += [cycle.eq(cycle + 1), mtime.eq(mtime + 1), self.exit_valid.eq(0)]
-        with m.If(self.console_ready):
-            m.d.sync += self.console_valid.eq(0)        # taken (or nothing held)
-        m.d.comb += irq_timer.eq(mtime >= mtimecmp)
-        with m.Switch(bus.adr[:3]):
-            with m.Case(R["CONSOLE"]):
-                with m.If(wr & bus.sel[0]):
-                    with m.If(~self.console_valid | self.console_ready):
-                        m.d.sync += [self.console_valid.eq(1),
-                                     self.console_data.eq(bus.dat_w[:8])]
-                    with m.Else():
-                        m.d.comb += stall.eq(1)
-            with m.Case(R["EXIT"]):
-                with m.If(wr):
-                    m.d.sync += [self.exit_valid.eq(1), self.exit_code.eq(bus.dat_w)]
-            with m.Case(R["CYCLE_LO"]):
-                m.d.comb += rdata.eq(cycle[:32])
-            with m.Case(R["CYCLE_HI"]):
-                m.d.comb += rdata.eq(cycle[32:])
-            for name, reg, half in (("MTIME_LO", mtime, 0), ("MTIME_HI", mtime, 1),
-                                    ("MTIMECMP_LO", mtimecmp, 0),
-                                    ("MTIMECMP_HI", mtimecmp, 1)):
-                with m.Case(R[name]):
-                    part = reg[32 * half:32 * half + 32]
-                    m.d.comb += rdata.eq(part)
-                    with m.If(wr):
-                        m.d.sync += part.eq(merged(part))
-        m.d.sync += [bus.ack.eq(req & ~stall), bus.dat_r.eq(rdata)]
-
-    # ---- top --------------------------------------------------------------------------------
-
     def elaborate(self, platform):
         m = Module()
 
-        ibus, dbus = _Bus("ibus"), _Bus("dbus")
+        ibus = CPU_BUS.create(path=("ibus",))
+        dbus = CPU_BUS.create(path=("dbus",))
         ext_irq = Signal(32, name="ext_irq")
-        irq_timer = Signal(name="irq_timer")
-        cycle = Signal(64, name="cycle")
 
+        m.submodules.sysctl = sysctl = SoCControl()
         m.submodules.cpu = Instance(
             "VexRiscv",
             i_clk=ClockSignal(), i_reset=ResetSignal(),
             i_externalResetVector=Const(memmap.RAM_BASE, 32),
-            i_timerInterrupt=irq_timer, i_softwareInterrupt=Const(0),
+            i_timerInterrupt=sysctl.timer_irq, i_softwareInterrupt=Const(0),
             i_externalInterruptArray=ext_irq,
             **_vexriscv_bus("iBusWishbone", ibus), **_vexriscv_bus("dBusWishbone", dbus),
         )
 
-        # ---- peripherals ----------------------------------------------------------------
-        # (submodules and statements in the order of the full SoC, whose Verilog, and so
-        # the simulator cache, stays the same)
+        # ---- peripherals and interrupt lines --------------------------------------------
         if self.irqsrc:
             m.submodules.irqsrc = irqsrc = InterruptSource(vectors=self.vectors)
         if self.plic:
             m.submodules.plic = plic = PLIC(sources=self.vectors, targets=1)
         m.submodules.atsintc = atsintc = ATSIntc(self.atsintc_params)
-        sysctl = _Bus("sysctl", addr_width=3)
         lines = Signal(self.vectors, name="irq_lines")
         if self.irqsrc:
-            m.d.comb += [irqsrc.cycle.eq(cycle), lines.eq(irqsrc.irq | self.irq_ext)]
+            m.d.comb += [irqsrc.cycle.eq(sysctl.cycle), lines.eq(irqsrc.irq | self.irq_ext)]
         else:
             m.d.comb += lines.eq(self.irq_ext)
         if self.plic:
-            m.d.comb += plic.src.eq(lines)
-        m.d.comb += [atsintc.irq_in.eq(lines), self.atsintc_irq.eq(atsintc.irq_out)]
-        if self.plic:
-            m.d.comb += ext_irq[memmap.EXT_IRQ_PLIC].eq(plic.irq[0])
-        m.d.comb += ext_irq[memmap.EXT_IRQ_ATSINTC].eq(atsintc.irq_out[0])
-        slaves = [  # (name, byte base, bus, addr width); a left-out block -> default slave
-            ("sysctl", memmap.SYSCTL_BASE, sysctl, 3)]
-        if self.irqsrc:
-            slaves.append(("irqsrc", memmap.IRQSRC_BASE, irqsrc.bus, len(irqsrc.bus.adr)))
-        if self.plic:
-            slaves.append(("plic", memmap.PLIC_BASE, plic.bus, len(plic.bus.adr)))
-        slaves.append(("atsintc", memmap.ATSINTC_BASE, atsintc.bus, len(atsintc.bus.adr)))
-        self._sysctl(m, sysctl, cycle, irq_timer)
+            m.d.comb += [plic.src.eq(lines), ext_irq[memmap.EXT_IRQ_PLIC].eq(plic.irq[0])]
+        m.d.comb += [atsintc.irq_in.eq(lines), self.atsintc_irq.eq(atsintc.irq_out),
+                     ext_irq[memmap.EXT_IRQ_ATSINTC].eq(atsintc.irq_out[0])]
+        wiring.connect(m, wiring.flipped(self.console), sysctl.console)
+        wiring.connect(m, wiring.flipped(self.exit), sysctl.exit)
 
-        # ---- dBus decoder -------------------------------------------------------------------
-        ram_words = self.ram_size // 4
-        dram = _Bus("dram")
-        hits = []
-        is_ram = Signal(name="dbus_is_ram")
-        m.d.comb += is_ram.eq(dbus.adr < ram_words)
-        for name, base, bus, aw in slaves:
-            if (base >> 2) & ((1 << aw) - 1):
-                raise ValueError(f"{name} base {base:#x} is not aligned to its window")
-            hit = Signal(name=f"dbus_is_{name}")
-            m.d.comb += hit.eq(dbus.adr[aw:] == (base >> 2) >> aw)
-            hits.append(hit)
-            m.d.comb += [bus.cyc.eq(dbus.cyc & hit), bus.stb.eq(dbus.stb & hit),
-                         bus.we.eq(dbus.we), bus.adr.eq(dbus.adr[:aw]),
-                         bus.sel.eq(dbus.sel), bus.dat_w.eq(dbus.dat_w)]
-        m.d.comb += [dram.cyc.eq(dbus.cyc & is_ram), dram.stb.eq(dbus.stb & is_ram),
-                     dram.we.eq(dbus.we), dram.adr.eq(dbus.adr), dram.sel.eq(dbus.sel),
-                     dram.dat_w.eq(dbus.dat_w), dram.cti.eq(dbus.cti)]
-        # default slave: acknowledges (bursts beat by beat), reads 0
+        # ---- dBus: decoder + default slave --------------------------------------------
+        m.submodules.ram = ram = _RAM(self.ram_size, self.firmware)
+        ram_sig = ram.bus.signature.flip()
+        dram = ram_sig.create(path=("dram",))       # the dBus's way to the RAM arbiter
+        m.submodules.dbus_decoder = dec = wishbone.Decoder(
+            addr_width=30, data_width=32, granularity=8, features={"cti", "bte"})
+        dec.add(dram, name="ram", addr=memmap.RAM_BASE)
+        dec.add(sysctl.bus, name="sysctl", addr=memmap.SYSCTL_BASE)
+        if self.irqsrc:
+            dec.add(irqsrc.bus, name="irqsrc", addr=memmap.IRQSRC_BASE)
+        if self.plic:
+            dec.add(plic.bus, name="plic", addr=memmap.PLIC_BASE)
+        dec.add(atsintc.bus, name="atsintc", addr=memmap.ATSINTC_BASE)
+        # default slave: acknowledges what no window takes (bursts beat by beat), reads 0
         miss = Signal(name="dbus_miss")
         miss_ack = Signal(name="miss_ack")
-        m.d.comb += miss.eq(~is_ram & ~Cat(*hits).any())
+        m.d.comb += miss.eq(~dec.hit(dbus.adr))
         m.d.sync += miss_ack.eq(dbus.cyc & dbus.stb & miss &
-                                (~miss_ack | (dbus.cti == 0b010)))
-        with m.If(is_ram):
-            m.d.comb += [dbus.ack.eq(dram.ack), dbus.dat_r.eq(dram.dat_r)]
-        for (name, base, bus, aw), hit in zip(slaves, hits):
-            with m.Elif(hit):
-                m.d.comb += [dbus.ack.eq(bus.ack), dbus.dat_r.eq(bus.dat_r)]
-        with m.Else():
-            m.d.comb += dbus.ack.eq(miss_ack)
+                                (~miss_ack | (dbus.cti == wishbone.CycleType.INCR_BURST)))
+        m.d.comb += [dec.bus.cyc.eq(dbus.cyc), dec.bus.stb.eq(dbus.stb),
+                     dec.bus.we.eq(dbus.we), dec.bus.adr.eq(dbus.adr),
+                     dec.bus.sel.eq(dbus.sel), dec.bus.dat_w.eq(dbus.dat_w),
+                     dec.bus.cti.eq(dbus.cti), dec.bus.bte.eq(dbus.bte),
+                     dbus.ack.eq(Mux(miss, miss_ack, dec.bus.ack)),
+                     dbus.dat_r.eq(dec.bus.dat_r)]
 
-        # ---- RAM: iBus (instruction-cache refills) + dBus ------------------------------------
-        ram_bus = _Bus("ram")
-        self._arbiter(m, [ibus, dram], ram_bus)
-        self._ram(m, ram_bus)
+        # ---- RAM: iBus (instruction-cache refills) + dBus ------------------------------
+        # The iBus reaches only the RAM: its address is cut to the RAM's (no decoder).
+        iram = ram_sig.create(path=("iram",))
+        m.d.comb += [iram.cyc.eq(ibus.cyc), iram.stb.eq(ibus.stb), iram.we.eq(ibus.we),
+                     iram.adr.eq(ibus.adr[:len(iram.adr)]), iram.sel.eq(ibus.sel),
+                     iram.dat_w.eq(ibus.dat_w), iram.cti.eq(ibus.cti),
+                     ibus.ack.eq(iram.ack), ibus.dat_r.eq(iram.dat_r)]
+        m.submodules.ram_arbiter = arb = wishbone.Arbiter(
+            addr_width=len(iram.adr), data_width=32, granularity=8, features={"cti"})
+        arb.add(iram)
+        arb.add(dram)
+        wiring.connect(m, arb.bus, ram.bus)
         return m

@@ -1,14 +1,18 @@
 """A small UART transmitter (8N1) for the SoC console on FPGA boards.
 
-:class:`UARTTx` takes bytes through a valid/ready stream (``data``, ``valid``,
-``ready``), queues them in a FIFO and shifts them out on ``tx`` (idle high; start bit
-0, 8 data bits LSB first, stop bit 1). The bit period is ``round(clk_freq / baud)``
+:class:`UARTTx` takes bytes through a stream, ``data`` (``In(stream.Signature(8))``:
+``data.payload``, ``data.valid``, ``data.ready``; a byte is taken in a cycle with
+``valid & ready``), queues them in a FIFO and shifts them out on ``tx`` (idle high;
+start bit 0, 8 data bits LSB first, stop bit 1). The bit period is ``round(clk_freq / baud)``
 clock cycles (the baud error is reported by :attr:`UARTTx.baud_error`; at 25 MHz and
 above it is below 0.1 % for 115200 baud).
 
-The SoC's console is a one-cycle pulse per byte (``console_valid``/``console_data``)
-with no back-pressure, so the FIFO absorbs bursts: a byte offered while ``ready`` is
-low is dropped and counted in ``dropped`` (saturating), and ``overflow`` stays set.
+The SoC's console is such a stream (``connect(m, soc.console, uart.data)``): it holds a
+byte while ``ready`` is low, so nothing is lost and the FIFO only smooths bursts.
+``dropped`` (saturating) counts the cycles in which ``valid`` was high and ``ready``
+low, and ``overflow`` stays set after the first: a source that does not hold its byte
+(not a stream source) loses one byte in each such cycle; for a stream source they are
+cycles of back-pressure.
 With ``fifo_depth`` >= 512 the FIFO is a block RAM on ECP5 (one DP16KD for 2048 bytes)
 and the demo firmware's output fits entirely; small depths use LUT RAM / flip-flops.
 
@@ -17,7 +21,7 @@ activity LED).
 """
 
 from amaranth.hdl import *
-from amaranth.lib import fifo, wiring
+from amaranth.lib import fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 __all__ = ["UARTTx", "uart_divisor"]
@@ -53,9 +57,7 @@ class UARTTx(wiring.Component):
             raise ValueError("fifo_depth must be >= 0")
         self.fifo_depth = fifo_depth
         super().__init__({
-            "data": In(8),
-            "valid": In(1),
-            "ready": Out(1),
+            "data": In(stream.Signature(8)),
             "tx": Out(1, init=1),
             "busy": Out(1),
             "overflow": Out(1),
@@ -64,6 +66,7 @@ class UARTTx(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
+        data = self.data
 
         # ---- input FIFO ------------------------------------------------------------
         byte = Signal(8)
@@ -71,15 +74,15 @@ class UARTTx(wiring.Component):
         byte_take = Signal()
         if self.fifo_depth:
             m.submodules.fifo = q = fifo.SyncFIFOBuffered(width=8, depth=self.fifo_depth)
-            m.d.comb += [q.w_data.eq(self.data), q.w_en.eq(self.valid),
-                         self.ready.eq(q.w_rdy),
+            m.d.comb += [q.w_data.eq(data.payload), q.w_en.eq(data.valid),
+                         data.ready.eq(q.w_rdy),
                          byte.eq(q.r_data), byte_valid.eq(q.r_rdy), q.r_en.eq(byte_take)]
             queued = q.r_rdy
         else:
-            m.d.comb += [byte.eq(self.data), byte_valid.eq(self.valid),
-                         self.ready.eq(byte_take)]
+            m.d.comb += [byte.eq(data.payload), byte_valid.eq(data.valid),
+                         data.ready.eq(byte_take)]
             queued = Const(0)
-        with m.If(self.valid & ~self.ready):
+        with m.If(data.valid & ~data.ready):
             m.d.sync += self.overflow.eq(1)
             with m.If(self.dropped != 0xFFFF):
                 m.d.sync += self.dropped.eq(self.dropped + 1)

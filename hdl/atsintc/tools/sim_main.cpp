@@ -19,6 +19,14 @@
 
 #include "Vsoc.h"
 #include "verilated.h"
+
+// The SoC's top-level ports (its wiring.Component ports: the console stream and the
+// exit record). Verilator spells "__" in a name as "___05F" in C++.
+#define CONSOLE_READY console___05Fready
+#define CONSOLE_VALID console___05Fvalid
+#define CONSOLE_PAYLOAD console___05Fpayload
+#define EXIT_VALID exit___05Fvalid
+#define EXIT_CODE exit___05Fcode
 #ifdef SOC_TRACE
 #include "verilated_vcd_c.h"
 #endif
@@ -62,7 +70,7 @@ int main(int argc, char **argv)
     // The SoC resets itself: a power-on reset holds its reset for the first 4 cycles
     // (socsim.py, _SimTop); those cycles are counted like all others.
     top->clk = 0;
-    top->console_ready = 1;     // the harness takes every console byte at once
+    top->CONSOLE_READY = 1;     // the harness takes every console byte at once
     top->eval();
     uint64_t time = 0;
     uint64_t cycles = 0;
@@ -74,11 +82,11 @@ int main(int argc, char **argv)
         top->eval();
         DUMP(time++);
         cycles++;
-        if (top->console_valid)
-            std::putchar(top->console_data);
-        if (top->exit_valid) {
+        if (top->CONSOLE_VALID)        // SoC.console: a stream.Signature(8)
+            std::putchar(top->CONSOLE_PAYLOAD);
+        if (top->EXIT_VALID) {
             exited = true;
-            code = top->exit_code;
+            code = top->EXIT_CODE;
             break;
         }
         top->clk = 0;
