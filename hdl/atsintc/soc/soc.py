@@ -83,7 +83,7 @@ from amaranth.hdl import *
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from atsintc.gateware import wishbone
+from atsintc.gateware import csr, wishbone
 from atsintc.gateware.controller import ATSIntc
 from atsintc.soc import memmap
 from atsintc.soc.irqsrc import InterruptSource
@@ -131,8 +131,9 @@ class SoCControl(wiring.Component):
     """SoC control registers (:data:`memmap.SYSCTL_REGS`): CONSOLE, EXIT, CYCLE, MTIME,
     MTIMECMP.
 
-    Ports: ``bus`` (Wishbone slave, 8 words, 2 cycles per access, read data with the
-    ack; a CONSOLE write waits while the previous byte is still held), ``console``
+    Ports: ``bus`` (Wishbone slave, 8 words, a :class:`~atsintc.gateware.csr.Bank`: 2
+    cycles per access, read data with the ack; a CONSOLE write waits while the previous
+    byte is still held), ``console``
     (``Out(stream.Signature(8))``: the bytes written to CONSOLE; a byte is held until
     ``ready``), ``exit`` (:data:`ExitSignature`), ``cycle`` (cycles since reset),
     ``timer_irq`` (``mtime >= mtimecmp``).
@@ -156,39 +157,34 @@ class SoCControl(wiring.Component):
         R = {k: v[0] // 4 for k, v in memmap.SYSCTL_REGS.items()}
         mtime = Signal(64, name="mtime")
         mtimecmp = Signal(64, name="mtimecmp", init=(1 << 64) - 1)
-        req = bus.cyc & bus.stb & ~bus.ack
-        wr = req & bus.we
-        rdata = Signal(32, name="sysctl_rdata")
-
-        stall = Signal(name="console_stall")     # CONSOLE write waits for the sink
         m.d.sync += [self.cycle.eq(self.cycle + 1), mtime.eq(mtime + 1),
                      self.exit.valid.eq(0)]
         with m.If(console.ready):
             m.d.sync += console.valid.eq(0)             # taken (or nothing held)
         m.d.comb += self.timer_irq.eq(mtime >= mtimecmp)
-        with m.Switch(bus.adr[:3]):
-            with m.Case(R["CONSOLE"]):
-                with m.If(wr & bus.sel[0]):
-                    with m.If(~console.valid | console.ready):
-                        m.d.sync += [console.valid.eq(1), console.payload.eq(bus.dat_w[:8])]
-                    with m.Else():
-                        m.d.comb += stall.eq(1)
-            with m.Case(R["EXIT"]):
-                with m.If(wr):
-                    m.d.sync += [self.exit.valid.eq(1), self.exit.code.eq(bus.dat_w)]
-            with m.Case(R["CYCLE_LO"]):
-                m.d.comb += rdata.eq(self.cycle[:32])
-            with m.Case(R["CYCLE_HI"]):
-                m.d.comb += rdata.eq(self.cycle[32:])
-            for name, reg, half in (("MTIME_LO", mtime, 0), ("MTIME_HI", mtime, 1),
-                                    ("MTIMECMP_LO", mtimecmp, 0),
-                                    ("MTIMECMP_HI", mtimecmp, 1)):
-                with m.Case(R[name]):
-                    part = reg[32 * half:32 * half + 32]
-                    m.d.comb += rdata.eq(part)
-                    with m.If(wr):
-                        m.d.sync += part.eq(wishbone.merge_write(bus, part))
-        m.d.sync += [bus.ack.eq(req & ~stall), bus.dat_r.eq(rdata)]
+
+        # a CONSOLE write (of byte lane 0) waits while a byte is held and not taken
+        stall = Signal(name="console_stall")
+        m.d.comb += stall.eq((bus.adr == R["CONSOLE"]) & bus.we & bus.sel[0] &
+                             console.valid & ~console.ready)
+        bank = csr.Bank(bus, stall=stall)
+        e = bank.add(R["CONSOLE"], 8, "w", name="console")
+        with m.If(e.w_stb & bus.sel[0]):
+            m.d.sync += [console.valid.eq(1), console.payload.eq(e.w_data)]
+        e = bank.add(R["EXIT"], 32, "w", name="exit")
+        with m.If(e.w_stb):
+            m.d.sync += [self.exit.valid.eq(1), self.exit.code.eq(e.w_data)]
+        for name, reg, half, access in (
+                ("CYCLE_LO", self.cycle, 0, "r"), ("CYCLE_HI", self.cycle, 1, "r"),
+                ("MTIME_LO", mtime, 0, "rw"), ("MTIME_HI", mtime, 1, "rw"),
+                ("MTIMECMP_LO", mtimecmp, 0, "rw"), ("MTIMECMP_HI", mtimecmp, 1, "rw")):
+            part = reg[32 * half:32 * half + 32]
+            e = bank.add(R[name], 32, access, name=name.lower())
+            m.d.comb += e.r_data.eq(part)
+            if access == "rw":
+                with m.If(e.w_stb):
+                    m.d.sync += part.eq(e.w_data)
+        bank.elaborate(m)
         return m
 
 
