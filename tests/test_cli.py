@@ -74,6 +74,27 @@ def test_generate_controller_verilog_lints(tmp_path, width, queue):
     lint(out)
 
 
+def test_generate_multiport_verilog_lints(tmp_path):
+    out = tmp_path / "atsintc.v"
+    assert main(["generate", "verilog", "--processes", "2", "--pool", "16", "--vectors", "2",
+                 "--channels", "1", "--ports", "3", "-o", str(out)]) == 0
+    text = out.read_text()
+    assert "--ports 3" in text and "ports=3" in text
+    for i in range(3):
+        for sig in ("cyc", "stb", "we", "adr", "sel", "dat_w", "dat_r", "ack"):
+            assert f" wb{i}_{sig}" in text
+    assert " wb_cyc" not in text and "wb3_" not in text
+    assert "output [2:0] hart_irq" in text
+    lint(out)
+
+
+def test_generate_axi4lite_refuses_ports(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["generate", "verilog", "--bus", "axi4lite", "--ports", "2",
+              "-o", str(tmp_path / "x.v")])
+    assert "ports must be 1" in capsys.readouterr().err
+
+
 def test_generate_header_to_file(tmp_path):
     out = tmp_path / "regs.h"
     assert main(["generate", "header", "--processes", "2", "-o", str(out)]) == 0
