@@ -9,11 +9,11 @@ BOARD  ?= ulx3s-85f
 .PHONY: venv demo test test-slow bench-pq bitstream synth-report generate clean help
 
 help:
-	@echo "make demo       set up .venv, generate the controller's Verilog, run the queue benchmark"
-	@echo "make test       set up .venv if needed and run the whole test suite"
+	@echo "make demo       set up .venv, generate the controller's Verilog, run the queue, controller and SoC benchmarks"
+	@echo "make test       set up .venv if needed and run the test suite (all but the slow tests; 2 workers)"
 	@echo "make test-slow  the slow tests (full synthesis runs)"
 	@echo "make bench-pq   priority-queue benchmark (add SYNTH=1 for ECP5 LUT/FF/Fmax)"
-	@echo "make bitstream  FPGA bitstream: BOARD=ulx3s-85f (default) or icebreaker [FREQ=MHz]"
+	@echo "make bitstream  FPGA bitstream: BOARD=ulx3s-85f (default) [FREQ=MHz] or icebreaker"
 	@echo "make synth-report  controller-only LUT/FF/RAM/Fmax on ECP5 and iCE40 (long)"
 	@echo "make generate   rewrite the checked-in header, SVD, register docs and soc.h"
 	@echo "make venv       only create .venv and install the pinned toolchain"

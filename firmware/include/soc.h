@@ -18,8 +18,8 @@
 #define SOC_ATSINTC_BASE                     0x90000000
 
 /* SoC control registers (byte offsets from SOC_SYSCTL_BASE). */
-#define SOC_SYSCTL_CONSOLE                   0x00  /* W: low byte is a character printed by the simulation */
-#define SOC_SYSCTL_EXIT                      0x04  /* W: the simulation ends with this value as exit code */
+#define SOC_SYSCTL_CONSOLE                   0x00  /* W: low byte is a character for the console (the simulation prints it; the boards send it on the UART); waits while the previous byte is still held */
+#define SOC_SYSCTL_EXIT                      0x04  /* W: the simulation ends with this value as exit code (the boards show its low bits on LEDs) */
 #define SOC_SYSCTL_CYCLE_LO                  0x08  /* R: free-running cycle counter, low word (the counter the InterruptSource stamps with) */
 #define SOC_SYSCTL_CYCLE_HI                  0x0C  /* R: cycle counter, high word */
 #define SOC_SYSCTL_MTIME_LO                  0x10  /* RW: machine timer, low word (increments every cycle) */

