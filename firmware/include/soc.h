@@ -16,6 +16,16 @@
 #define SOC_IRQSRC_BASE                      0x80010000
 #define SOC_PLIC_BASE                        0x8C000000
 #define SOC_ATSINTC_BASE                     0x90000000
+#define SOC_SMP_BASE                         0x80020000  /* harts > 1 only */
+#define SOC_RAM_UNCACHED_BASE                0xC0000000  /* harts > 1 only: the RAM, not cached */
+#define SOC_HART_STACK_SHIFT                 12  /* hart h's stack starts h << this below the top of the RAM */
+
+/* Multi-hart registers (byte offsets from SOC_SMP_BASE); on a one-hart SoC
+ * the window reads 0 (HARTID 0). */
+#define SOC_SMP_MSIP(h)                      (0x00u + 4u * (h))  /* RW bit 0: software interrupt of hart h */
+#define SOC_SMP_LOCK(i)                      (0x40u + 4u * (i))  /* read: 1 = taken by this read, 0 = busy; write: free */
+#define SOC_SMP_LOCKS                        8
+#define SOC_SMP_HARTID                       0x80  /* R: the reading hart's number */
 
 /* SoC control registers (byte offsets from SOC_SYSCTL_BASE). */
 #define SOC_SYSCTL_CONSOLE                   0x00  /* W: low byte is a character for the console (the simulation prints it; the boards send it on the UART); waits while the previous byte is still held */

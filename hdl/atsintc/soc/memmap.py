@@ -13,10 +13,14 @@ Byte addresses::
     0x8000_0000  SoC control (soc.SoCControl: console, exit, cycle counter,
                  machine timer; registers in SYSCTL_REGS)
     0x8001_0000  InterruptSource (programmable device-interrupt generator)
-    0x8C00_0000  PLIC (one context: the hart's machine external interrupt)
+    0x8002_0000  SMP control (SoC(harts > 1) only: MSIP per hart, hardware spinlocks,
+                 HARTID; soc.smp.SMPControl)
+    0x8C00_0000  PLIC (one context per hart: its machine external interrupt)
                  (InterruptSource and PLIC are left out on the iCEBreaker: their
                  windows then fall to the default slave)
-    0x9000_0000  ATS-INTC
+    0x9000_0000  ATS-INTC (with several harts: each hart reaches its own port)
+    0xC000_0000  SoC(harts > 1) only: the RAM again, not cached (bit 31 set), for data
+                 the harts share (VexRiscv's caches are not coherent)
 
 Everything from 0x8000_0000 up is MMIO: VexRiscv's data cache bypasses addresses with
 bit 31 set, so every load and store there is a single bus access. An access to an
@@ -27,10 +31,11 @@ a stray pointer does not hang the simulation.
 from pathlib import Path
 
 from atsintc.regmap import Params
-from atsintc.soc import irqsrc, plic
+from atsintc.soc import irqsrc, plic, smp
 
 __all__ = ["RAM_BASE", "RAM_SIZE", "SYSCTL_BASE", "IRQSRC_BASE", "PLIC_BASE",
-           "ATSINTC_BASE", "SYSCTL_REGS", "EXT_IRQ_PLIC", "EXT_IRQ_ATSINTC",
+           "ATSINTC_BASE", "SMP_BASE", "RAM_UNCACHED_BASE", "HART_STACK", "SYSCTL_REGS",
+           "EXT_IRQ_PLIC", "EXT_IRQ_ATSINTC",
            "CSR_MEIMASK", "CSR_MEIPENDING", "DEFAULT_ATSINTC_PARAMS", "DEVICE_VECTORS",
            "c_header", "HEADER_PATH", "write_header"]
 
@@ -40,6 +45,11 @@ SYSCTL_BASE = 0x8000_0000
 IRQSRC_BASE = 0x8001_0000
 PLIC_BASE = 0x8C00_0000
 ATSINTC_BASE = 0x9000_0000
+SMP_BASE = 0x8002_0000          # multi-hart SoCs (harts > 1): MSIP, spinlocks, HARTID
+RAM_UNCACHED_BASE = 0xC000_0000  # multi-hart SoCs: the RAM again, bypassing the D-cache
+HART_STACK_SHIFT = 12
+HART_STACK = 1 << HART_STACK_SHIFT  # stack bytes of each hart (start.S: hart h's stack
+#                                     starts h * HART_STACK below the top of the RAM)
 
 # SoC control registers: name -> (byte offset, access, description)
 SYSCTL_REGS = {
@@ -103,6 +113,20 @@ def c_header(params=DEFAULT_ATSINTC_PARAMS, vectors=DEVICE_VECTORS, ram_size=RAM
         _define("SOC_IRQSRC_BASE", f"0x{IRQSRC_BASE:08X}"),
         _define("SOC_PLIC_BASE", f"0x{PLIC_BASE:08X}"),
         _define("SOC_ATSINTC_BASE", f"0x{ATSINTC_BASE:08X}"),
+        _define("SOC_SMP_BASE", f"0x{SMP_BASE:08X}", "harts > 1 only"),
+        _define("SOC_RAM_UNCACHED_BASE", f"0x{RAM_UNCACHED_BASE:08X}",
+                "harts > 1 only: the RAM, not cached"),
+        _define("SOC_HART_STACK_SHIFT", f"{HART_STACK_SHIFT}",
+                "hart h's stack starts h << this below the top of the RAM"),
+        "",
+        "/* Multi-hart registers (byte offsets from SOC_SMP_BASE); on a one-hart SoC",
+        " * the window reads 0 (HARTID 0). */",
+        _define("SOC_SMP_MSIP(h)", f"(0x{smp.MSIP:02X}u + 4u * (h))",
+                "RW bit 0: software interrupt of hart h"),
+        _define("SOC_SMP_LOCK(i)", f"(0x{smp.LOCK:02X}u + 4u * (i))",
+                "read: 1 = taken by this read, 0 = busy; write: free"),
+        _define("SOC_SMP_LOCKS", f"{smp.LOCKS}"),
+        _define("SOC_SMP_HARTID", f"0x{smp.HARTID:02X}", "R: the reading hart's number"),
         "",
         "/* SoC control registers (byte offsets from SOC_SYSCTL_BASE). */",
     ]

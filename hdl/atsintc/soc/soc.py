@@ -100,7 +100,9 @@ from atsintc.gateware import csr, wishbone
 from atsintc.gateware.controller import ATSIntc
 from atsintc.soc import memmap
 from atsintc.soc.irqsrc import InterruptSource
+from atsintc.soc import smp
 from atsintc.soc.plic import PLIC
+from atsintc.soc.smp import SMPControl
 
 __all__ = ["SoC", "SoCControl", "ExitSignature", "VEXRISCV_VARIANT", "vexriscv_verilog_path",
            "ram_verilog_path"]
@@ -259,6 +261,21 @@ class SoC(wiring.Component):
         leaves its address window to the default slave (reads 0, writes dropped) and
         its interrupt lines at 0: without the InterruptSource the device vectors are
         ``irq_ext`` alone, without the PLIC ``externalInterruptArray[0]`` is 0.
+    harts : int
+        VexRiscv cores (1..4, default 1; ``atsintc_params.ports`` must equal it). With
+        several: all harts start at the RAM's base (``start.S`` reads ``HARTID`` and
+        gives hart ``h`` > 0 its own stack, ``memmap.HART_STACK`` bytes below hart
+        ``h - 1``'s), each hart's dBus reaches its own ATS-INTC port and its ``HARTID``
+        register directly and everything else through a round-robin arbiter (so a
+        DEQUEUE_WAIT stalls only its hart); the RAM also appears uncached at
+        ``memmap.RAM_UNCACHED_BASE`` (VexRiscv's caches are not coherent: data the harts
+        share lives there); :class:`~atsintc.soc.smp.SMPControl` gives each hart a
+        software interrupt (``MSIP``) and the harts hardware spinlocks; the PLIC has one
+        context per hart, hart ``h``'s ``externalInterruptArray[EXT_IRQ_ATSINTC]`` is the
+        controller's ``hart_irq[h]`` (with one hart: ``irq_out[0]``); the machine timer
+        interrupts hart 0 only. Use a variant with atomics (``VexRiscv_IMAC``) for
+        software that needs them (their LR/SC and AMOs are local to a core: use the
+        spinlocks across harts).
 
     Ports
     -----
@@ -277,7 +294,13 @@ class SoC(wiring.Component):
     def __init__(self, firmware=None, *, ram_size=memmap.RAM_SIZE,
                  atsintc_params=memmap.DEFAULT_ATSINTC_PARAMS,
                  vectors=memmap.DEVICE_VECTORS, cpu_variant=VEXRISCV_VARIANT,
-                 plic=True, irqsrc=True):
+                 plic=True, irqsrc=True, harts=1):
+        if isinstance(harts, bool) or not isinstance(harts, int) or not 1 <= harts <= 4:
+            raise ValueError(f"harts must be an integer in 1..4, not {harts!r}")
+        if atsintc_params.ports != harts:
+            raise ValueError(f"a SoC with {harts} hart(s) needs an ATS-INTC with one port "
+                             f"per hart: atsintc_params.ports must be {harts}, not "
+                             f"{atsintc_params.ports}")
         if ram_size & (ram_size - 1) or not 1024 <= ram_size <= 1 << 30:
             raise ValueError(f"ram_size must be a power of two >= 1 KiB, not {ram_size}")
         if atsintc_params.xlen != 32:
@@ -298,6 +321,7 @@ class SoC(wiring.Component):
         self.cpu_variant = cpu_variant
         self.plic = bool(plic)
         self.irqsrc = bool(irqsrc)
+        self.harts = harts
         super().__init__({
             "console": Out(stream.Signature(8)),
             "exit": Out(ExitSignature),
@@ -317,32 +341,24 @@ class SoC(wiring.Component):
         simulator cache key) of the default SoC is what it was before they existed."""
         extra = "".join(f", {name}=False" for name in ("plic", "irqsrc")
                         if not getattr(self, name))
+        if self.harts > 1:
+            extra += f", harts={self.harts}"
         return (f"SoC(vexriscv={self.cpu_variant}, ram={self.ram_size}, "
                 f"vectors={self.vectors}, atsintc={self.atsintc_params!r}, "
                 f"firmware={self.firmware!r}{extra})")
 
     def elaborate(self, platform):
         m = Module()
-
-        ibus = CPU_BUS.create(path=("ibus",))
-        dbus = CPU_BUS.create(path=("dbus",))
-        ext_irq = Signal(32, name="ext_irq")
-
+        H = self.harts
         m.submodules.sysctl = sysctl = SoCControl()
-        m.submodules.cpu = Instance(
-            "VexRiscv",
-            i_clk=ClockSignal(), i_reset=ResetSignal(),
-            i_externalResetVector=Const(memmap.RAM_BASE, 32),
-            i_timerInterrupt=sysctl.timer_irq, i_softwareInterrupt=Const(0),
-            i_externalInterruptArray=ext_irq,
-            **_vexriscv_bus("iBusWishbone", ibus), **_vexriscv_bus("dBusWishbone", dbus),
-        )
 
         # ---- peripherals and interrupt lines --------------------------------------------
         if self.irqsrc:
             m.submodules.irqsrc = irqsrc = InterruptSource(vectors=self.vectors)
         if self.plic:
-            m.submodules.plic = plic = PLIC(sources=self.vectors, targets=1)
+            m.submodules.plic = plic = PLIC(sources=self.vectors, targets=H)
+        if H > 1:
+            m.submodules.smp = smpctl = SMPControl(H)
         m.submodules.atsintc = atsintc = ATSIntc(self.atsintc_params)
         lines = Signal(self.vectors, name="irq_lines")
         if self.irqsrc:
@@ -350,16 +366,39 @@ class SoC(wiring.Component):
         else:
             m.d.comb += lines.eq(self.irq_ext)
         if self.plic:
-            m.d.comb += [plic.src.eq(lines), ext_irq[memmap.EXT_IRQ_PLIC].eq(plic.irq[0])]
-        m.d.comb += [atsintc.irq_in.eq(lines), self.atsintc_irq.eq(atsintc.irq_out),
-                     ext_irq[memmap.EXT_IRQ_ATSINTC].eq(atsintc.irq_out[0])]
+            m.d.comb += plic.src.eq(lines)
+        m.d.comb += [atsintc.irq_in.eq(lines), self.atsintc_irq.eq(atsintc.irq_out)]
         wiring.connect(m, wiring.flipped(self.console), sysctl.console)
         wiring.connect(m, wiring.flipped(self.exit), sysctl.exit)
 
-        # ---- dBus: decoder + default slave --------------------------------------------
+        # ---- the harts -------------------------------------------------------------------
+        ibuses, dbuses = [], []
+        for h in range(H):
+            sfx = "" if H == 1 else str(h)
+            ibus = CPU_BUS.create(path=(f"ibus{sfx}",))
+            dbus = CPU_BUS.create(path=(f"dbus{sfx}",))
+            ext_irq = Signal(32, name=f"ext_irq{sfx}")
+            if self.plic:
+                m.d.comb += ext_irq[memmap.EXT_IRQ_PLIC].eq(plic.irq[h])
+            # one hart: irq_out[0] (process slot 0); several: the hart's hart_irq line
+            m.d.comb += ext_irq[memmap.EXT_IRQ_ATSINTC].eq(
+                atsintc.irq_out[0] if H == 1 else atsintc.hart_irq[h])
+            m.submodules[f"cpu{sfx}"] = Instance(
+                "VexRiscv",
+                i_clk=ClockSignal(), i_reset=ResetSignal(),
+                i_externalResetVector=Const(memmap.RAM_BASE, 32),
+                i_timerInterrupt=sysctl.timer_irq if h == 0 else Const(0),
+                i_softwareInterrupt=smpctl.msip[h] if H > 1 else Const(0),
+                i_externalInterruptArray=ext_irq,
+                **_vexriscv_bus("iBusWishbone", ibus), **_vexriscv_bus("dBusWishbone", dbus),
+            )
+            ibuses.append(ibus)
+            dbuses.append(dbus)
+
+        # ---- shared data bus: decoder + default slave ------------------------------------
         m.submodules.ram = ram = _RAM(self.ram_size, self.firmware)
         ram_sig = ram.bus.signature.flip()
-        dram = ram_sig.create(path=("dram",))       # the dBus's way to the RAM arbiter
+        dram = ram_sig.create(path=("dram",))       # the data side's way to the RAM arbiter
         m.submodules.dbus_decoder = dec = wishbone.Decoder(
             addr_width=30, data_width=32, granularity=8, features={"cti", "bte"})
         dec.add(dram, name="ram", addr=memmap.RAM_BASE)
@@ -368,30 +407,83 @@ class SoC(wiring.Component):
             dec.add(irqsrc.bus, name="irqsrc", addr=memmap.IRQSRC_BASE)
         if self.plic:
             dec.add(plic.bus, name="plic", addr=memmap.PLIC_BASE)
-        dec.add(atsintc.bus, name="atsintc", addr=memmap.ATSINTC_BASE)
+        if H == 1:
+            dec.add(atsintc.bus, name="atsintc", addr=memmap.ATSINTC_BASE)
+            shared = dbuses[0]
+        else:
+            dec.add(smpctl.bus, name="smp", addr=memmap.SMP_BASE)
+            shared = self._hart_routers(m, dbuses, atsintc)
         # default slave: acknowledges what no window takes (bursts beat by beat), reads 0
         miss = Signal(name="dbus_miss")
         miss_ack = Signal(name="miss_ack")
-        m.d.comb += miss.eq(~dec.hit(dbus.adr))
-        m.d.sync += miss_ack.eq(dbus.cyc & dbus.stb & miss &
-                                (~miss_ack | (dbus.cti == wishbone.CycleType.INCR_BURST)))
-        m.d.comb += [dec.bus.cyc.eq(dbus.cyc), dec.bus.stb.eq(dbus.stb),
-                     dec.bus.we.eq(dbus.we), dec.bus.adr.eq(dbus.adr),
-                     dec.bus.sel.eq(dbus.sel), dec.bus.dat_w.eq(dbus.dat_w),
-                     dec.bus.cti.eq(dbus.cti), dec.bus.bte.eq(dbus.bte),
-                     dbus.ack.eq(Mux(miss, miss_ack, dec.bus.ack)),
-                     dbus.dat_r.eq(dec.bus.dat_r)]
+        m.d.comb += miss.eq(~dec.hit(shared.adr))
+        m.d.sync += miss_ack.eq(shared.cyc & shared.stb & miss &
+                                (~miss_ack | (shared.cti == wishbone.CycleType.INCR_BURST)))
+        m.d.comb += [dec.bus.cyc.eq(shared.cyc), dec.bus.stb.eq(shared.stb),
+                     dec.bus.we.eq(shared.we), dec.bus.adr.eq(shared.adr),
+                     dec.bus.sel.eq(shared.sel), dec.bus.dat_w.eq(shared.dat_w),
+                     dec.bus.cti.eq(shared.cti), dec.bus.bte.eq(shared.bte),
+                     shared.ack.eq(Mux(miss, miss_ack, dec.bus.ack)),
+                     shared.dat_r.eq(dec.bus.dat_r)]
 
-        # ---- RAM: iBus (instruction-cache refills) + dBus ------------------------------
-        # The iBus reaches only the RAM: its address is cut to the RAM's (no decoder).
-        iram = ram_sig.create(path=("iram",))
-        m.d.comb += [iram.cyc.eq(ibus.cyc), iram.stb.eq(ibus.stb), iram.we.eq(ibus.we),
-                     iram.adr.eq(ibus.adr[:len(iram.adr)]), iram.sel.eq(ibus.sel),
-                     iram.dat_w.eq(ibus.dat_w), iram.cti.eq(ibus.cti),
-                     ibus.ack.eq(iram.ack), ibus.dat_r.eq(iram.dat_r)]
+        # ---- RAM: the iBuses (instruction-cache refills) + the data side ------------------
+        # The iBuses reach only the RAM: their address is cut to the RAM's (no decoder).
         m.submodules.ram_arbiter = arb = wishbone.Arbiter(
-            addr_width=len(iram.adr), data_width=32, granularity=8, features={"cti"})
-        arb.add(iram)
+            addr_width=len(dram.adr), data_width=32, granularity=8, features={"cti"})
+        for h, ibus in enumerate(ibuses):
+            iram = ram_sig.create(path=(f"iram{'' if H == 1 else h}",))
+            m.d.comb += [iram.cyc.eq(ibus.cyc), iram.stb.eq(ibus.stb), iram.we.eq(ibus.we),
+                         iram.adr.eq(ibus.adr[:len(iram.adr)]), iram.sel.eq(ibus.sel),
+                         iram.dat_w.eq(ibus.dat_w), iram.cti.eq(ibus.cti),
+                         ibus.ack.eq(iram.ack), ibus.dat_r.eq(iram.dat_r)]
+            arb.add(iram)
         arb.add(dram)
         wiring.connect(m, arb.bus, ram.bus)
         return m
+
+    def _hart_routers(self, m, dbuses, atsintc):
+        """Several harts: each hart's dBus reaches its own ATS-INTC port and its HARTID
+        register directly, the RAM's uncached alias as the RAM, and everything else
+        through a round-robin arbiter; returns the arbiter's shared bus."""
+        m.submodules.dbus_arbiter = sarb = wishbone.Arbiter(
+            addr_width=30, data_width=32, granularity=8, features={"cti", "bte"})
+        aw = atsintc.addr_width
+        intc_base = memmap.ATSINTC_BASE >> 2
+        hartid_adr = (memmap.SMP_BASE + smp.HARTID) >> 2
+        alias_base = memmap.RAM_UNCACHED_BASE >> 2
+        ram_words = self.ram_size // 4
+        for h, dbus in enumerate(dbuses):
+            port = atsintc.bus[h]
+            out = CPU_BUS.create(path=(f"dbus{h}_shared",))
+            to_intc = Signal(name=f"dbus{h}_to_intc")
+            to_hartid = Signal(name=f"dbus{h}_to_hartid")
+            alias = Signal(name=f"dbus{h}_alias")
+            m.d.comb += [to_intc.eq((dbus.adr >> aw) == (intc_base >> aw)),
+                         to_hartid.eq(dbus.adr == hartid_adr),
+                         alias.eq((dbus.adr >= alias_base) &
+                                  (dbus.adr < alias_base + ram_words))]
+            hid_ack = Signal(name=f"hartid{h}_ack")
+            m.d.sync += hid_ack.eq(dbus.cyc & dbus.stb & to_hartid & ~hid_ack)
+            m.d.comb += [port.adr.eq(dbus.adr[:aw]), port.we.eq(dbus.we),
+                         port.sel.eq(dbus.sel), port.dat_w.eq(dbus.dat_w),
+                         port.cyc.eq(dbus.cyc & to_intc), port.stb.eq(dbus.stb & to_intc)]
+            local = to_intc | to_hartid
+            m.d.comb += [out.adr.eq(Mux(alias, dbus.adr - alias_base + (memmap.RAM_BASE >> 2),
+                                        dbus.adr)),
+                         out.we.eq(dbus.we), out.sel.eq(dbus.sel), out.dat_w.eq(dbus.dat_w),
+                         out.cti.eq(dbus.cti), out.bte.eq(dbus.bte),
+                         out.cyc.eq(dbus.cyc & ~local), out.stb.eq(dbus.stb & ~local)]
+            with m.If(to_intc):
+                m.d.comb += [dbus.ack.eq(port.ack), dbus.dat_r.eq(port.dat_r)]
+            with m.Elif(to_hartid):
+                m.d.comb += [dbus.ack.eq(hid_ack), dbus.dat_r.eq(h)]
+            with m.Else():
+                m.d.comb += [dbus.ack.eq(out.ack), dbus.dat_r.eq(out.dat_r)]
+            sarb.add(out)
+        shared = CPU_BUS.create(path=("dbus_shared",))
+        m.d.comb += [shared.cyc.eq(sarb.bus.cyc), shared.stb.eq(sarb.bus.stb),
+                     shared.we.eq(sarb.bus.we), shared.adr.eq(sarb.bus.adr),
+                     shared.sel.eq(sarb.bus.sel), shared.dat_w.eq(sarb.bus.dat_w),
+                     shared.cti.eq(sarb.bus.cti), shared.bte.eq(sarb.bus.bte),
+                     sarb.bus.ack.eq(shared.ack), sarb.bus.dat_r.eq(shared.dat_r)]
+        return shared

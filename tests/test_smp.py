@@ -1,0 +1,35 @@
+"""The two-hart SoC (SoC(harts=2): two VexRiscv_IMAC, one ATS-INTC with a port per
+hart, SMP control block, uncached RAM alias) running firmware/tests/smp.c, and the
+SMP control block's registers."""
+
+from dataclasses import replace
+
+import pytest
+
+from atsintc.soc import memmap
+from atsintc.soc.smp import SMPControl
+from atsintc.soc.soc import SoC
+from atsintc.tools import socsim
+
+
+def smp_soc():
+    return SoC(atsintc_params=replace(memmap.DEFAULT_ATSINTC_PARAMS, ports=2), harts=2,
+               cpu_variant="VexRiscv_IMAC")
+
+
+def test_two_harts_share_the_ready_queue():
+    r = socsim.run_firmware("smp", ["tests/smp.c"], soc=smp_soc(), max_cycles=3_000_000,
+                            timeout=600)
+    print(r.console, r.summary())
+    assert r.reason == "exit" and r.exit_code == 0, r.console
+    assert "tasks run exactly once 400 ok" in r.console
+    assert "hart 1 woken by MSIP 1 ok" in r.console
+
+
+def test_bad_harts():
+    with pytest.raises(ValueError, match="harts must be an integer in 1..4"):
+        SoC(harts=5)
+    with pytest.raises(ValueError, match="atsintc_params.ports must be 2, not 1"):
+        SoC(harts=2)
+    with pytest.raises(ValueError, match="harts must be an integer in 1..16"):
+        SMPControl(0)
