@@ -5,7 +5,7 @@ import pytest
 from amaranth.hdl import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In
-from amaranth.sim import Simulator
+from simutil import run_testbench
 
 from atsintc.gateware import csr, wishbone
 
@@ -64,14 +64,7 @@ async def access(ctx, bus, adr, data=None, sel=0xF):
 
 
 def run(bench):
-    dut = Dut()
-    sim = Simulator(dut)
-    sim.add_clock(1e-6)
-
-    async def testbench(ctx):
-        await bench(ctx, dut)
-    sim.add_testbench(testbench)
-    sim.run()
+    run_testbench(Dut(), bench)
 
 
 def test_read_write_and_byte_lanes():

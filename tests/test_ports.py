@@ -6,7 +6,7 @@ import pytest
 from amaranth.hdl import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
-from amaranth.sim import Simulator
+from simutil import run_testbench
 
 from atsintc.gateware import wishbone
 from atsintc.gateware.ports import PortArbiter
@@ -68,14 +68,7 @@ class Dut(wiring.Component):
 
 
 def run(bench, ports=2):
-    dut = Dut(ports)
-    sim = Simulator(dut)
-    sim.add_clock(1e-6)
-
-    async def testbench(ctx):
-        await bench(ctx, dut)
-    sim.add_testbench(testbench)
-    sim.run()
+    run_testbench(Dut(ports), bench)
 
 
 def request(ctx, bus, adr):

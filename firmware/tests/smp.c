@@ -10,14 +10,12 @@
 
 #include "atsintc_regs.h"
 #include "console.h"
+#include "smp.h"
 #include "soc.h"
 
 #define N 400
 #define ITER 200
 #define INTC(p, reg) (ATSINTC_PROC_BASE(SOC_ATSINTC_BASE, p) + (reg))
-#define SHARED(x) (*(volatile uint32_t *)((uintptr_t)&(x) + \
-                                           (SOC_RAM_UNCACHED_BASE - SOC_RAM_BASE)))
-#define MIP_MSIP (1u << 3)
 
 static uint32_t ran[N];                 /* times task i ran */
 static uint32_t ran_by[2];              /* tasks each hart ran */
@@ -27,17 +25,6 @@ static uint32_t producer_done, hart1_done, hart1_woken, hart1_id;
 static uint32_t task(int i)
 {
     return ((uint32_t)(i + 1) << 4) | ((uint32_t)(i % 8) << ATSINTC_PRIO_SHIFT);
-}
-
-static void lock(int i)
-{
-    while (!soc_read32(SOC_SMP_BASE + SOC_SMP_LOCK(i)))
-        ;
-}
-
-static void unlock(int i)
-{
-    soc_write32(SOC_SMP_BASE + SOC_SMP_LOCK(i), 0);
 }
 
 static int consume(int hart)
@@ -55,15 +42,15 @@ static int consume(int hart)
 static void count(void)
 {
     for (int k = 0; k < ITER; k++) {
-        lock(0);
+        smp_lock(0);
         SHARED(counter) += 1;
-        unlock(0);
+        smp_unlock(0);
     }
 }
 
 void hart_main(int hart)
 {
-    SHARED(hart1_id) = soc_read32(SOC_SMP_BASE + SOC_SMP_HARTID);
+    SHARED(hart1_id) = smp_hartid();
     count();
     for (;;) {
         int done = SHARED(producer_done);      /* read before the last dequeue */
@@ -72,15 +59,8 @@ void hart_main(int hart)
     }
     SHARED(hart1_done) = 1;
     /* sleep until hart 0's software interrupt (mie.MSIE set, global MIE off) */
-    __asm__ volatile("csrs mie, %0" ::"r"(MIP_MSIP));
-    for (;;) {
-        uint32_t mip;
-        __asm__ volatile("csrr %0, mip" : "=r"(mip));
-        if (mip & MIP_MSIP)
-            break;
-        __asm__ volatile("wfi");
-    }
-    soc_write32(SOC_SMP_BASE + SOC_SMP_MSIP(1), 0);
+    __asm__ volatile("csrs mie, %0" ::"r"(SMP_MIP_MSIP));
+    smp_wait_ipi(hart);
     SHARED(hart1_woken) = 1;
 }
 
@@ -101,7 +81,7 @@ static int check(const char *what, uint32_t got, uint32_t want)
 int main(void)
 {
     int fails = 0;
-    fails += check("hart 0 HARTID ", soc_read32(SOC_SMP_BASE + SOC_SMP_HARTID), 0);
+    fails += check("hart 0 HARTID ", smp_hartid(), 0);
     count();
     for (int i = 0; i < N; i++) {
         soc_write32(INTC(0, ATSINTC_PROC_ENQUEUE), task(i));
@@ -126,7 +106,7 @@ int main(void)
     console_puts("\n");
     fails += SHARED(ran_by[1]) == 0;            /* hart 1 took part */
     fails += check("locked counter ", SHARED(counter), 2 * ITER);
-    soc_write32(SOC_SMP_BASE + SOC_SMP_MSIP(1), 1);
+    smp_ipi(1);
     uint32_t t0 = rdcycle32();
     while (!SHARED(hart1_woken) && rdcycle32() - t0 < 100000)
         ;

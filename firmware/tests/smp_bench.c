@@ -23,6 +23,7 @@
 
 #include "atsintc_regs.h"
 #include "console.h"
+#include "smp.h"
 #include "soc.h"
 
 #ifndef TASKS
@@ -36,9 +37,6 @@
 #endif
 #define INTC(p, reg) (ATSINTC_PROC_BASE(SOC_ATSINTC_BASE, p) + (reg))
 #define KINTC(reg) (ATSINTC_KERNEL_BASE(SOC_ATSINTC_BASE) + (reg))
-#define SHARED(x) (*(volatile uint32_t *)((uintptr_t)&(x) + \
-                                           (SOC_RAM_UNCACHED_BASE - SOC_RAM_BASE)))
-#define MIP_MSIP (1u << 3)
 #define RING 128                        /* > TASKS */
 
 enum { IDLE, SPEEDUP_HW, SPEEDUP_SW, IPC_HW, IPC_SW, STOP };
@@ -54,17 +52,6 @@ static uint32_t task(int i)
     return ((uint32_t)(i + 1) << 4);    /* priority 0 */
 }
 
-static void lock(void)
-{
-    while (!soc_read32(SOC_SMP_BASE + SOC_SMP_LOCK(0)))
-        ;
-}
-
-static void unlock(void)
-{
-    soc_write32(SOC_SMP_BASE + SOC_SMP_LOCK(0), 0);
-}
-
 static void spin(uint32_t n)
 {
     uint32_t t = rdcycle32();
@@ -74,21 +61,21 @@ static void spin(uint32_t n)
 
 static void sw_push(uint32_t w)
 {
-    lock();
+    smp_lock(0);
     SHARED(ring[SHARED(tail) % RING]) = w;
     SHARED(tail) += 1;
-    unlock();
+    smp_unlock(0);
 }
 
 static uint32_t sw_pop(void)
 {
     uint32_t w = 0;
-    lock();
+    smp_lock(0);
     if (SHARED(head) != SHARED(tail)) {
         w = SHARED(ring[SHARED(head) % RING]);
         SHARED(head) += 1;
     }
-    unlock();
+    smp_unlock(0);
     return w;
 }
 
@@ -105,9 +92,9 @@ static void run_task(int hw, int hart, uint32_t w)
         else
             sw_push(w);
     } else {
-        lock();
+        smp_lock(0);
         SHARED(finished) += 1;
-        unlock();
+        smp_unlock(0);
     }
 }
 
@@ -150,30 +137,19 @@ static void ipc_hw_receiver(void)
 /* sw-ipi: the shared message ring and hart 1's ready list, under spinlock 1 */
 static uint32_t mring[16], mhead, mtail, rlist[16], rhead, rtail, delivered;
 
-static void lock1(void)
-{
-    while (!soc_read32(SOC_SMP_BASE + SOC_SMP_LOCK(1)))
-        ;
-}
-
-static void unlock1(void)
-{
-    soc_write32(SOC_SMP_BASE + SOC_SMP_LOCK(1), 0);
-}
-
 /* hart 1's machine software interrupt: messages -> the receiver's mailbox, its handler
  * task made ready */
 static __attribute__((interrupt("machine"))) void ipi_trap(void)
 {
     soc_write32(SOC_SMP_BASE + SOC_SMP_MSIP(1), 0);
-    lock1();
+    smp_lock(1);
     while (SHARED(mhead) != SHARED(mtail)) {
         SHARED(delivered) = SHARED(mring[SHARED(mhead) % 16]);
         SHARED(mhead) += 1;
         SHARED(rlist[SHARED(rtail) % 16]) = task(TASKS);
         SHARED(rtail) += 1;
     }
-    unlock1();
+    smp_unlock(1);
 }
 
 static void ipc_sw_receiver(void)
@@ -187,12 +163,12 @@ static void ipc_sw_receiver(void)
         SHARED(ack_seq) += 1;                           /* idle: hart 0 may send */
         uint32_t w = 0;
         while (!w) {                                    /* the dispatch loop */
-            lock1();
+            smp_lock(1);
             if (SHARED(rhead) != SHARED(rtail)) {
                 w = SHARED(rlist[SHARED(rhead) % 16]);
                 SHARED(rhead) += 1;
             }
-            unlock1();
+            smp_unlock(1);
             if (!w)
                 __asm__ volatile("wfi");
         }
@@ -202,26 +178,14 @@ static void ipc_sw_receiver(void)
     __asm__ volatile("csrw mtvec, %0" ::"r"(saved));
 }
 
-static void sleep_until_msip(void)
-{
-    for (;;) {
-        uint32_t mip;
-        __asm__ volatile("csrr %0, mip" : "=r"(mip));
-        if (mip & MIP_MSIP)
-            break;
-        __asm__ volatile("wfi");
-    }
-    soc_write32(SOC_SMP_BASE + SOC_SMP_MSIP(1), 0);
-}
-
 /* hart 1 sleeps in WFI between commands (no bus traffic while hart 0 runs alone) */
 void hart_main(int hart)
 {
     uint32_t seen = 0;
-    __asm__ volatile("csrs mie, %0" ::"r"(MIP_MSIP));
+    __asm__ volatile("csrs mie, %0" ::"r"(SMP_MIP_MSIP));
     for (;;) {
         while (SHARED(cmd_seq) == seen)
-            sleep_until_msip();
+            smp_wait_ipi(hart);
         seen = SHARED(cmd_seq);
         uint32_t c = SHARED(cmd);
         if (c == SPEEDUP_HW || c == SPEEDUP_SW)
@@ -241,7 +205,7 @@ static void command(uint32_t c)
 {
     SHARED(cmd) = c;
     SHARED(cmd_seq) += 1;
-    soc_write32(SOC_SMP_BASE + SOC_SMP_MSIP(1), 1);      /* wake hart 1 */
+    smp_ipi(1);                                          /* wake hart 1 */
 }
 
 static void result(const char *key, uint32_t v)
@@ -315,11 +279,11 @@ static int ipc(int hw, const char *key)
         if (hw) {
             soc_write32(INTC(0, ATSINTC_PROC_SEND(1 * SOC_ATSINTC_CHANNELS + 0)), k + 1);
         } else {
-            lock1();
+            smp_lock(1);
             SHARED(mring[SHARED(mtail) % 16]) = k + 1;
             SHARED(mtail) += 1;
-            unlock1();
-            soc_write32(SOC_SMP_BASE + SOC_SMP_MSIP(1), 1);
+            smp_unlock(1);
+            smp_ipi(1);
         }
         SHARED(t_send[k]) = t;
     }
