@@ -30,7 +30,7 @@ demo: $(STAMP)
 	$(VENV)/bin/atsintc demo
 
 test: $(STAMP)
-	$(PY) -m pytest -v --durations=25 -n 2 --dist loadfile
+	$(PY) -m pytest -v --durations=25 -n 2 --dist load
 
 # two workers: the slow tests are single-threaded synthesis and solver runs; the FPGA
 # builds stay on one worker (xdist_group "fpga")
