@@ -12,6 +12,8 @@ from atsintc.gateware import wishbone
 from atsintc.gateware.ports import PortArbiter
 
 WAIT = 1            # the stand-in holds an access to address 1 until `release`
+WAIT_P0 = 0b0100    # ... to window 1 (process 0) until avail[0], window 2 until avail[1]
+WAIT_P1 = 0b1000
 
 
 class FakeCore(wiring.Component):
@@ -21,6 +23,7 @@ class FakeCore(wiring.Component):
     bus: In(wishbone.Signature(addr_width=4, data_width=32, granularity=8))
     waiting: Out(1)
     release: In(1)
+    avail: In(2)
     decided: Out(8)
     starts: Out(8)                  # waits started (each grant of a WAIT access)
 
@@ -31,17 +34,19 @@ class FakeCore(wiring.Component):
         ack_r = Signal()
         req = live & ~ack_r & ~self.waiting
         m.d.comb += bus.ack.eq(ack_r & live)
+        win = bus.adr[2:]
+        can = self.release | ((win == 1) & self.avail[0]) | ((win == 2) & self.avail[1])
         m.d.sync += ack_r.eq(0)
         with m.If(req):
             m.d.sync += bus.dat_r.eq(self.decided)
-            with m.If((bus.adr == WAIT) & ~self.release):
+            with m.If(((bus.adr == WAIT) | (win != 0)) & ~can):
                 m.d.sync += [self.waiting.eq(1), self.starts.eq(self.starts + 1)]
             with m.Else():
                 m.d.sync += [ack_r.eq(1), self.decided.eq(self.decided + 1)]
         with m.If(self.waiting):
             with m.If(~live):
                 m.d.sync += self.waiting.eq(0)
-            with m.Elif(self.release):
+            with m.Elif(can):
                 m.d.sync += [self.waiting.eq(0), ack_r.eq(1),
                              self.decided.eq(self.decided + 1),
                              bus.dat_r.eq(self.decided)]
@@ -52,17 +57,20 @@ class Dut(wiring.Component):
     def __init__(self, ports=2):
         super().__init__({"bus": In(wishbone.Signature(addr_width=4, data_width=32,
                                                        granularity=8)).array(ports),
-                          "release": In(1), "decided": Out(8), "starts": Out(8)})
+                          "release": In(1), "avail": In(2), "decided": Out(8),
+                          "starts": Out(8)})
         self.ports = ports
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.arb = arb = PortArbiter(self.ports, addr_width=4, data_width=32)
+        m.submodules.arb = arb = PortArbiter(self.ports, addr_width=4, data_width=32,
+                                             processes=2, window_shift=2)
         m.submodules.core = core = FakeCore()
         for i in range(self.ports):
             wiring.connect(m, wiring.flipped(self.bus[i]), arb.bus[i])
         wiring.connect(m, arb.core, core.bus)
         m.d.comb += [arb.waiting.eq(core.waiting), core.release.eq(self.release),
+                     arb.avail.eq(self.avail), core.avail.eq(self.avail),
                      self.decided.eq(core.decided), self.starts.eq(core.starts)]
         return m
 
@@ -168,6 +176,29 @@ def test_two_waits_do_not_withdraw_each_other():
         ctx.set(dut.release, 1)
         got = await until_acks(ctx, dut, 2)
         assert [g[1] for g in got] == [1, 0], got
+    run(bench)
+
+
+def test_a_yielded_wait_whose_task_arrives_is_served():
+    """Port 0 waits on process 0, port 1 then waits on process 1 (port 0 yields). A task
+    for process 0 arrives while port 1 still holds its wait: port 1 is withdrawn and
+    port 0 completes at once; then port 1's task arrives and it completes too. (Without
+    this, two harts waiting on different processes could block each other for good.)"""
+    async def bench(ctx, dut):
+        request(ctx, dut.bus[0], WAIT_P0)
+        for _ in range(3):
+            await ctx.tick()
+        request(ctx, dut.bus[1], WAIT_P1)
+        for _ in range(10):
+            await ctx.tick()
+            assert not any(ctx.get(b.ack) for b in dut.bus)
+        assert ctx.get(dut.starts) == 2
+        ctx.set(dut.avail, 0b01)
+        got = await until_acks(ctx, dut, 1)
+        assert got[0][1] == 0 and got[0][0] <= 4, got       # re-granted, acked quickly
+        ctx.set(dut.avail, 0b10)
+        got = await until_acks(ctx, dut, 1)
+        assert got[0][1] == 1 and got[0][0] <= 4, got
     run(bench)
 
 

@@ -2,19 +2,12 @@
 hart, SMP control block, uncached RAM alias) running firmware/tests/smp.c, and the
 SMP control block's registers."""
 
-from dataclasses import replace
-
 import pytest
 
-from atsintc.soc import memmap
 from atsintc.soc.smp import SMPControl
 from atsintc.soc.soc import SoC
 from atsintc.tools import socsim
-
-
-def smp_soc():
-    return SoC(atsintc_params=replace(memmap.DEFAULT_ATSINTC_PARAMS, ports=2), harts=2,
-               cpu_variant="VexRiscv_IMAC")
+from atsintc.tools.bench_smp import smp_soc
 
 
 def test_two_harts_share_the_ready_queue():
@@ -41,11 +34,14 @@ def test_smp_bench_small(tmp_path):
     queue's cross-core wake faster than the software IPI path at p50."""
     from atsintc.tools import bench_smp
     res = bench_smp.run(sizes=dict(TASKS=16, RUNS=8, SAMPLES=20),
+                        syscall_sizes=dict(CALLERS=16, CALLS=4),
                         json_path=tmp_path / "smp.json")
     assert res["failures"] == 0
     assert set(res["speedup"]) == {"hw_64", "hw_512", "sw_64", "sw_512"}
     assert all(s > 1 for s in res["speedup"].values()), res["speedup"]
     assert res["ipc"]["hw"]["p50"] < res["ipc"]["sw-ipi"]["p50"], res["ipc"]
+    ways = res["syscalls"]["ways"]             # every call answered with its own number
+    assert set(ways) == {"hw", "ecall", "sw-ipi"} and res["syscalls"]["failures"] == 0
     print(bench_smp.format_table(res))
 
 

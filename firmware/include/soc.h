@@ -46,17 +46,41 @@
 #define SOC_CSR_MEIPENDING                   0xFC0
 #define SOC_DEVICE_VECTORS                   8
 
-/* ATS-INTC parameters of this SoC. */
+/* ATS-INTC parameters of the default SoC; firmware built for another
+ * configuration gets its values as -D flags (atsintc.tools.socsim.soc_cflags). */
+#ifndef SOC_ATSINTC_QUEUE_POOL
 #define SOC_ATSINTC_QUEUE_POOL               1  /* 1: task pool of SOC_ATSINTC_POOL entries; 0: systolic queues */
+#endif
+#ifndef SOC_ATSINTC_PROCESSES
 #define SOC_ATSINTC_PROCESSES                4
+#endif
+#ifndef SOC_ATSINTC_PRIORITIES
 #define SOC_ATSINTC_PRIORITIES               8
+#endif
+#ifndef SOC_ATSINTC_POOL
 #define SOC_ATSINTC_POOL                     1024
+#endif
+#ifndef SOC_ATSINTC_READY_DEPTH
 #define SOC_ATSINTC_READY_DEPTH              64
+#endif
+#ifndef SOC_ATSINTC_VECTORS
 #define SOC_ATSINTC_VECTORS                  8
+#endif
+#ifndef SOC_ATSINTC_BLOCKED_DEPTH
 #define SOC_ATSINTC_BLOCKED_DEPTH            16
+#endif
+#ifndef SOC_ATSINTC_CHANNELS
 #define SOC_ATSINTC_CHANNELS                 4
+#endif
+#ifndef SOC_ATSINTC_IPC_DEPTH
 #define SOC_ATSINTC_IPC_DEPTH                4
+#endif
+#ifndef SOC_ATSINTC_XLEN
 #define SOC_ATSINTC_XLEN                     32
+#endif
+#ifndef SOC_ATSINTC_PORTS
+#define SOC_ATSINTC_PORTS                    1
+#endif
 
 /* InterruptSource registers (byte offsets from SOC_IRQSRC_BASE); per-vector
  * registers at SOC_IRQSRC_BLOCK * v + offset. */

@@ -103,7 +103,7 @@ from atsintc.gateware.notify import Notification
 from atsintc.gateware.pending import PendingCounters
 from atsintc.gateware.ports import PortArbiter
 from atsintc.gateware.queues import BlockedQueues, ReadyQueues
-from atsintc.regmap import ERRORS, PRIO_SHIFT, Params, RegisterMap
+from atsintc.regmap import ERRORS, PRIO_SHIFT, WINDOW_SIZE, Params, RegisterMap
 from atsintc.gateware.wake import WakeEngine
 
 __all__ = ["ATSIntc"]
@@ -157,7 +157,7 @@ class ATSIntc(wiring.Component):
         self._probe_view(m, st)
         self._notify(m, st)
         if arbiter is not None:
-            m.d.comb += arbiter.waiting.eq(st.wait_state)
+            m.d.comb += [arbiter.waiting.eq(st.wait_state), arbiter.avail.eq(st.avail)]
         return m
 
     def _ports(self, m):
@@ -166,8 +166,9 @@ class ATSIntc(wiring.Component):
         p = self.params
         if p.ports == 1:
             return self.bus, None
-        m.submodules.ports = arb = PortArbiter(p.ports, addr_width=self.addr_width,
-                                               data_width=p.xlen)
+        m.submodules.ports = arb = PortArbiter(
+            p.ports, addr_width=self.addr_width, data_width=p.xlen, processes=p.processes,
+            window_shift=(WINDOW_SIZE // self.word_bytes - 1).bit_length())
         for i in range(p.ports):
             wiring.connect(m, wiring.flipped(self.bus[i]), arb.bus[i])
         return arb.core, arb

@@ -16,8 +16,9 @@ class PortArbiter(wiring.Component):
 
     Ports: ``bus[i]`` (Wishbone slaves, the harts' ports), ``core`` (Wishbone master
     to the controller: 2 cycles per access, ack gated by ``cyc & stb``, a DEQUEUE_WAIT
-    holds its ack), ``waiting`` (In: the controller holds a DEQUEUE_WAIT), ``grant``
-    (Out: the port ``core`` serves).
+    holds its ack), ``waiting`` (In: the controller holds a DEQUEUE_WAIT), ``avail``
+    (In, one bit per process: a DEQUEUE_WAIT of that process would get a task now),
+    ``grant`` (Out: the port ``core`` serves).
 
     Timing (cycles):
 
@@ -34,23 +35,32 @@ class PortArbiter(wiring.Component):
       (``waiting``) and another port requests, the arbiter withdraws the waiting access
       (``cyc`` low to the controller for one cycle: nothing is dequeued, no ack) and
       grants the other port. The withdrawn port keeps requesting; it is *yielded* and
-      granted again only when no other (not yielded) port requests, where its
-      DEQUEUE_WAIT starts again (with a full WAIT_TIMEOUT: while other ports keep the
-      controller busy, a wait can last longer than WAIT_TIMEOUT). A wait is not
-      withdrawn for a yielded port, so waits on several ports take turns by
-      completing (a task or the timeout), never by withdrawing each other.
+      granted again as soon as its process has a ready task (``avail``, from the
+      window its address selects), or else when no other (not yielded) port requests;
+      there its DEQUEUE_WAIT starts again (with a full WAIT_TIMEOUT). A waiting
+      access is withdrawn for a port that is not yielded or whose yielded wait would
+      now get a task, never for a yielded wait that would only wait again: waits of
+      several ports on different processes do not ping-pong, and none blocks another
+      whose task has arrived. Timing: a yielded wait whose process gets a task is
+      re-granted in the next cycle and acknowledged with it 2 cycles later. A
+      yielded wait's WAIT_TIMEOUT counts only while it holds the controller: while
+      another port's wait holds it, the timeout does not expire.
     """
 
-    def __init__(self, ports, *, addr_width, data_width):
+    def __init__(self, ports, *, addr_width, data_width, processes=1, window_shift=None):
         if not isinstance(ports, int) or ports < 2:
             raise ValueError(f"PortArbiter needs at least 2 ports, not {ports!r}")
         self.ports = ports
+        self.processes = processes
+        # word address >> window_shift = window (0: kernel, p + 1: process p)
+        self.window_shift = addr_width if window_shift is None else window_shift
         sig = wishbone.Signature(addr_width=addr_width, data_width=data_width,
                                  granularity=8)
         super().__init__({
             "bus": In(sig).array(ports),
             "core": Out(sig),
             "waiting": In(1),
+            "avail": In(processes),
             "grant": Out(range(ports)),
         })
 
@@ -77,8 +87,16 @@ class PortArbiter(wiring.Component):
         yielded = Signal(N)
         others = Signal(N)              # requesting ports other than the granted one
         m.d.comb += others.eq(req & ~Mux(granted, 1 << self.grant, 0))
+        # a yielded wait whose process now has a task can succeed: it counts as fresh
+        ready_wait = Signal(N)
+        for i, b in enumerate(self.bus):
+            win = b.adr[self.window_shift:]
+            ok = Const(0)
+            for q in range(self.processes):         # window q + 1 is process q
+                ok = ok | ((win == q + 1) & self.avail[q])
+            m.d.comb += ready_wait[i].eq(yielded[i] & ok)
         fresh = Signal(N)
-        m.d.comb += fresh.eq(others & ~yielded)
+        m.d.comb += fresh.eq(others & (~yielded | ready_wait))
         cand = Signal(N)
         m.d.comb += cand.eq(Mux(fresh.any(), fresh, others))
         pick = Signal(range(N))
@@ -89,9 +107,9 @@ class PortArbiter(wiring.Component):
 
         mine = Signal()                 # the granted port requests
         m.d.comb += mine.eq(granted & req.bit_select(self.grant, 1))
-        # a DEQUEUE_WAIT yields to a port that is not itself a yielded wait: withdrawn
-        # this cycle (decided from registers and requests only, not from the ack,
-        # which depends on it)
+        # a DEQUEUE_WAIT yields to a port that is not itself a yielded wait, or whose
+        # yielded wait would get a task: withdrawn this cycle (decided from registers
+        # and requests only, not from the ack, which depends on it)
         m.d.comb += withdraw.eq(mine & self.waiting & fresh.any())
         with m.If(~granted | ~mine):
             # free: grant whoever requests next (or nobody)

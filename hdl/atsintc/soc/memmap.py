@@ -92,6 +92,16 @@ def _define(name, value, comment=None):
     return line
 
 
+def soc_params(p):
+    """(macro, value, comment) of the ATS-INTC parameters a firmware sees."""
+    out = [("SOC_ATSINTC_QUEUE_POOL", "1" if p.queue == "pool" else "0",
+            "1: task pool of SOC_ATSINTC_POOL entries; 0: systolic queues")]
+    for name in ("processes", "priorities", "pool", "ready_depth", "vectors",
+                 "blocked_depth", "channels", "ipc_depth", "xlen", "ports"):
+        out.append((f"SOC_ATSINTC_{name.upper()}", f"{getattr(p, name)}", None))
+    return out
+
+
 def c_header(params=DEFAULT_ATSINTC_PARAMS, vectors=DEVICE_VECTORS, ram_size=RAM_SIZE):
     """Text of ``firmware/include/soc.h`` for the given SoC configuration."""
     out = [
@@ -144,13 +154,11 @@ def c_header(params=DEFAULT_ATSINTC_PARAMS, vectors=DEVICE_VECTORS, ram_size=RAM
         _define("SOC_CSR_MEIPENDING", f"0x{CSR_MEIPENDING:X}"),
         _define("SOC_DEVICE_VECTORS", f"{vectors}"),
         "",
-        "/* ATS-INTC parameters of this SoC. */",
+        "/* ATS-INTC parameters of the default SoC; firmware built for another",
+        " * configuration gets its values as -D flags (atsintc.tools.socsim.soc_cflags). */",
     ]
-    out.append(_define("SOC_ATSINTC_QUEUE_POOL", "1" if p.queue == "pool" else "0",
-                       "1: task pool of SOC_ATSINTC_POOL entries; 0: systolic queues"))
-    for name in ("processes", "priorities", "pool", "ready_depth", "vectors",
-                 "blocked_depth", "channels", "ipc_depth", "xlen"):
-        out.append(_define(f"SOC_ATSINTC_{name.upper()}", f"{getattr(p, name)}"))
+    for name, value, comment in soc_params(p):
+        out += [f"#ifndef {name}", _define(name, value, comment), "#endif"]
     out += [
         "",
         "/* InterruptSource registers (byte offsets from SOC_IRQSRC_BASE); per-vector",

@@ -5,7 +5,10 @@ hart) and reads its ``RESULT`` lines: cycles for N short tasks on 1 and 2 harts 
 one ATS-INTC ready queue shared by both harts; sw: a software FIFO under the SoC's
 hardware spinlock) with 64 and 512 cycles of work each, and the cross-core IPC
 one-way wake (SEND on hart 0 -> first instruction of the handler on hart 1), hw vs
-sw-ipi (shared ring + MSIP software interrupt + trap handler + ready list), p50/p99.
+sw-ipi (shared ring + MSIP software interrupt + trap handler + ready list), p50/p99;
+then ``firmware/tests/syscall_bench.c``: 16 callers on hart 1 making system calls
+served on hart 0 (hw: SEND + ENQUEUE, no trap or IPI), by an ecall trap on their own
+hart, or by sw-ipi: throughput (calls per 1000 cycles) and round trip p50/p99.
 
 Reproduce: ``atsintc bench smp [--quick]`` (``python -m atsintc.tools.bench_smp``).
 """
@@ -21,33 +24,58 @@ __all__ = ["run", "format_table", "SIZES"]
 # tasks x runs per task (the issue's 10k short tasks), IPC samples
 SIZES = {"full": dict(TASKS=64, RUNS=160, SAMPLES=200),
          "quick": dict(TASKS=64, RUNS=20, SAMPLES=100)}
+SYSCALL_SIZES = {"full": dict(CALLERS=16, CALLS=50), "quick": dict(CALLERS=16, CALLS=10)}
 
 
 def smp_soc():
+    """The two-hart SoC of the multi-hart tests and benchmarks: two VexRiscv_IMAC, the
+    default controller with a port per hart and channels of up to 16 messages (the
+    system-call benchmark's 16 callers may all have a request in the kernel's channel;
+    16 channels per process instead made the Verilog generation take > 9 GB)."""
     from atsintc.soc import memmap
     from atsintc.soc.soc import SoC
-    return SoC(atsintc_params=replace(memmap.DEFAULT_ATSINTC_PARAMS, ports=2), harts=2,
-               cpu_variant="VexRiscv_IMAC")
+    params = replace(memmap.DEFAULT_ATSINTC_PARAMS, ports=2, ipc_depth=16)
+    return SoC(atsintc_params=params, harts=2, cpu_variant="VexRiscv_IMAC")
 
 
-def run(quick=False, *, sizes=None, json_path=None, log=print) -> dict:
-    """Run the benchmark; returns ``{"sizes", "cycles" (per case), "speedup", "ipc",
-    "failures", "command"}`` and writes it to ``json_path`` if given."""
+def _firmware(name, source, sizes, log):
     from atsintc.tools import socsim
 
-    sizes = dict(sizes or SIZES["quick" if quick else "full"])
     flags = [f"-D{k}={v}" for k, v in sizes.items()]
-    name = "smp-bench-" + "-".join(f"{k.lower()}{v}" for k, v in sizes.items())
+    name = name + "-" + "-".join(f"{k.lower()}{v}" for k, v in sizes.items())
+    r = socsim.run_firmware(name, [source], soc=smp_soc(), cflags=flags, max_cycles=0,
+                            timeout=3600, log=log)
+    if r.reason != "exit":
+        raise RuntimeError(f"{source} did not finish ({r.reason}):\n{r.console}")
+    vals = {k: int(v) for k, v in re.findall(r"^RESULT (\S+) (\d+)$", r.console, re.M)}
+    fails = vals.get("failures", -1) if r.exit_code == 0 else r.exit_code
+    return vals, fails, r.cycles
+
+
+def syscalls(quick=False, *, sizes=None, log=print) -> dict:
+    """The system-call benchmark alone: per way (hw, ecall, sw-ipi) throughput and
+    round trip p50/p99."""
+    sizes = dict(sizes or SYSCALL_SIZES["quick" if quick else "full"])
+    log(f"[bench smp] system calls: {sizes['CALLERS']} callers x {sizes['CALLS']} calls ...")
+    vals, fails, _ = _firmware("syscall-bench", "tests/syscall_bench.c", sizes, log)
+    out = {"sizes": sizes, "failures": fails, "ways": {}}
+    for way, key in (("hw", "hw"), ("ecall", "ecall"), ("sw-ipi", "swipi")):
+        cyc = vals[f"{key}_cycles"]
+        out["ways"][way] = {"cycles": cyc,
+                            "calls_per_1000_cycles": round(1000 * vals["calls"] / cyc, 2),
+                            "p50": vals[f"{key}_p50"], "p99": vals[f"{key}_p99"]}
+    return out
+
+
+def run(quick=False, *, sizes=None, syscall_sizes=None, json_path=None, log=print) -> dict:
+    """Run the benchmarks; returns ``{"sizes", "cycles" (per case), "speedup", "ipc",
+    "syscalls", "failures", "command"}`` and writes it to ``json_path`` if given."""
+    sizes = dict(sizes or SIZES["quick" if quick else "full"])
     log(f"[bench smp] {sizes['TASKS'] * sizes['RUNS']} tasks per case, "
         f"{sizes['SAMPLES']} IPC samples, on SoC(harts=2) ...")
-    r = socsim.run_firmware(name, ["tests/smp_bench.c"], soc=smp_soc(), cflags=flags,
-                            max_cycles=0, timeout=3600, log=log)
-    if r.reason != "exit":
-        raise RuntimeError(f"smp benchmark did not finish ({r.reason}):\n{r.console}")
-    vals = {k: int(v) for k, v in re.findall(r"^RESULT (\S+) (\d+)$", r.console, re.M)}
-    res = {"sizes": sizes, "cycles": {}, "speedup": {}, "ipc": {},
-           "failures": vals.get("failures", -1) if r.exit_code == 0 else r.exit_code,
-           "simulated_cycles": r.cycles,
+    vals, fails, cycles = _firmware("smp-bench", "tests/smp_bench.c", sizes, log)
+    res = {"sizes": sizes, "cycles": {}, "speedup": {}, "ipc": {}, "failures": fails,
+           "simulated_cycles": cycles,
            "command": "atsintc bench smp" + (" --quick" if quick else "")}
     for be in ("hw", "sw"):
         for w in (64, 512):
@@ -56,6 +84,9 @@ def run(quick=False, *, sizes=None, json_path=None, log=print) -> dict:
             res["speedup"][f"{be}_{w}"] = round(one / two, 3)
     for be, key in (("hw", "ipc_hw"), ("sw-ipi", "ipc_swipi")):
         res["ipc"][be] = {"p50": vals[f"{key}_p50"], "p99": vals[f"{key}_p99"]}
+    res["syscalls"] = syscalls(quick, sizes=syscall_sizes, log=log)
+    if res["failures"] == 0:
+        res["failures"] = res["syscalls"]["failures"]
     if json_path:
         Path(json_path).parent.mkdir(parents=True, exist_ok=True)
         Path(json_path).write_text(json.dumps(res, indent=1))
@@ -75,8 +106,17 @@ def format_table(res) -> str:
     lines += ["", "| cross-core IPC one-way wake (cycles) | p50 | p99 |", "|---|---|---|",
               f"| hw (SEND -> DEQUEUE_WAIT on the other hart's port) | {hw['p50']} | "
               f"{hw['p99']} |",
-              f"| sw-ipi (ring + MSIP + trap + ready list) | {sw['p50']} | {sw['p99']} |",
-              "", f"failed checks: {res['failures']}"]
+              f"| sw-ipi (ring + MSIP + trap + ready list) | {sw['p50']} | {sw['p99']} |"]
+    s = res["syscalls"]
+    lines += ["", f"| system calls, {s['sizes']['CALLERS']} callers on hart 1 "
+              f"({s['sizes']['CALLERS'] * s['sizes']['CALLS']} calls) | calls per 1000 "
+              "cycles | round trip p50 | p99 |", "|---|---|---|---|"]
+    names = {"hw": "hw: SEND to the kernel's handler on hart 0, ENQUEUE back",
+             "ecall": "ecall: trap on the caller's hart", "sw-ipi": "sw-ipi: ring + IPIs"}
+    for way, w in s["ways"].items():
+        lines.append(f"| {names[way]} | {w['calls_per_1000_cycles']} | {w['p50']} | "
+                     f"{w['p99']} |")
+    lines += ["", f"failed checks: {res['failures']}"]
     return "\n".join(lines)
 
 

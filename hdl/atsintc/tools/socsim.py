@@ -250,6 +250,16 @@ def run(firmware_hex, *, soc=None, max_cycles=DEFAULT_MAX_CYCLES, progress=None,
                      console=console, firmware=str(firmware_hex), command=cmd)
 
 
+def soc_cflags(soc):
+    """-D flags giving a firmware the ATS-INTC parameters of ``soc`` where they differ
+    from the default SoC's (``soc.h`` has the default values)."""
+    if soc is None:
+        return []
+    default = dict((n, v) for n, v, _ in memmap.soc_params(memmap.DEFAULT_ATSINTC_PARAMS))
+    return [f"-D{n}={v}" for n, v, _ in memmap.soc_params(soc.atsintc_params)
+            if default[n] != v]
+
+
 def run_firmware(name, sources, *, soc=None, cflags=(), **kwargs) -> SimResult:
     """Build firmware from C/assembly ``sources`` (see
     :func:`atsintc.tools.firmware_build.build_firmware`) and run it (``kwargs`` as :func:`run`)."""
@@ -257,7 +267,8 @@ def run_firmware(name, sources, *, soc=None, cflags=(), **kwargs) -> SimResult:
 
     log = kwargs.get("log", print)
     ram = soc.ram_size if soc is not None else memmap.RAM_SIZE
-    hexfile = build_firmware(name, sources, cflags=cflags, ram_size=ram, log=log)
+    hexfile = build_firmware(name, sources, cflags=list(soc_cflags(soc)) + list(cflags),
+                             ram_size=ram, log=log)
     return run(hexfile, soc=soc, **kwargs)
 
 
