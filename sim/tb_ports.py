@@ -236,3 +236,38 @@ async def test_hart_irq(dut):
         await FallingEdge(dut.clk)
         assert int(dut.hart_irq.value) == sum(e.model.hart_irq(h) << h for h in range(N))
     await e.check_errors()
+
+
+@cocotb.test()
+async def test_waits_on_different_processes_both_complete(dut):
+    """Port 0 waits on process 0 and port 1 on process 1, each for a task blocked on a
+    vector; the interrupts come in the order that would leave the holding wait blocking
+    the other one: each wait still completes with its task within a few cycles."""
+    e = await env(dut)
+    if PARAMS.processes < 2 or PARAMS.vectors < 2:
+        raise cocotb.result.SkipTest("needs 2 processes and 2 vectors")     # noqa
+    for p in (0, 1):
+        await e.write(0, K("VEC_CFG", p), p)
+        await e.write(0, PR(p, "WAIT_TIMEOUT"), 0xFFFF)
+        await e.write(0, PR(p, "BLOCK", p), task(50 + p, 0))
+    w0 = cocotb.start_soon(e.ports[0].access(PR(0, "DEQUEUE_WAIT"), False))
+    for _ in range(4):
+        await FallingEdge(dut.clk)
+    w1 = cocotb.start_soon(e.ports[1].access(PR(1, "DEQUEUE_WAIT"), False))
+    for _ in range(10):
+        await FallingEdge(dut.clk)
+    assert not w0.done() and not w1.done()
+    # port 1 holds its wait now; the task for port 0's process arrives first
+    for v, waiter in ((0, w0), (1, w1)):
+        dut.irq_in.value = 1 << v
+        await FallingEdge(dut.clk)
+        dut.irq_in.value = 0
+        for n in range(12):
+            await FallingEdge(dut.clk)
+            if waiter.done():
+                break
+        assert waiter.done(), f"the wait for vector {v}'s task did not complete"
+        data, _ = await waiter
+        assert data == task(50 + v, 0), hex(data)
+        dut._log.info(f"vector {v}: the waiting port got its task {n + 1} cycles after "
+                      "the edge")
