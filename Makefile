@@ -32,10 +32,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -v --durations=25 -n 2 --dist load
 
-# two workers: the slow tests are single-threaded synthesis and solver runs; the FPGA
-# builds stay on one worker (xdist_group "fpga")
+# two workers: the slow tests are single-threaded synthesis and solver runs, each in
+# its own build directory
 test-slow: $(STAMP)
-	$(PY) -m pytest -v -m slow -n 2 --dist loadgroup
+	$(PY) -m pytest -v -m slow -n 2 --dist load
 
 bench-pq: $(STAMP)
 	$(VENV)/bin/atsintc bench pq --json build/bench-pq.json $(if $(SYNTH),--synth,)

@@ -171,7 +171,6 @@ def test_icebreaker_prepare(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("fpga")
 def test_ulx3s_bitstream_50mhz(tmp_path):
     from atsintc.boards.ulx3s import build_ulx3s
     r = build_ulx3s(do_build=True, freq_mhz=50, build_dir=tmp_path / "ulx3s")
@@ -181,7 +180,6 @@ def test_ulx3s_bitstream_50mhz(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("fpga")
 def test_icebreaker_controller_only_bitstream_12mhz(tmp_path):
     """The CPU-less demo (the SoC's bitstream is tests/test_icebreaker.py's)."""
     from atsintc.boards.icebreaker import build_icebreaker

@@ -89,7 +89,6 @@ def test_icebreaker_soc_sim():
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("fpga")
 def test_icebreaker_soc_bitstream_12mhz(tmp_path):
     r = ib.build_icebreaker(do_build=True, build_dir=tmp_path / "ib")
     assert r["fmax_worst_mhz"] >= 12
