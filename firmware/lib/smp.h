@@ -48,4 +48,51 @@ static inline void smp_wait_ipi(int hart)
     soc_write32(SOC_SMP_BASE + SOC_SMP_MSIP(hart), 0);
 }
 
+/* A FIFO of nonzero words in shared memory under spinlock `lock` (SMP_RING words). */
+#define SMP_RING 64
+struct smp_ring {
+    uint32_t buf[SMP_RING], head, tail;
+};
+
+static inline void smp_ring_push(struct smp_ring *r, int lock, uint32_t w)
+{
+    smp_lock(lock);
+    SHARED(r->buf[SHARED(r->tail) % SMP_RING]) = w;
+    SHARED(r->tail) += 1;
+    smp_unlock(lock);
+}
+
+static inline uint32_t smp_ring_pop(struct smp_ring *r, int lock)    /* 0: empty */
+{
+    uint32_t w = 0;
+    smp_lock(lock);
+    if (SHARED(r->head) != SHARED(r->tail)) {
+        w = SHARED(r->buf[SHARED(r->head) % SMP_RING]);
+        SHARED(r->head) += 1;
+    }
+    smp_unlock(lock);
+    return w;
+}
+
+/* Commands from hart 0 to a sleeping hart: smp_post() stores the command and raises
+ * the hart's IPI; smp_next() sleeps until a command newer than *seen arrives. */
+struct smp_cmd {
+    uint32_t cmd, seq;
+};
+
+static inline void smp_post(struct smp_cmd *m, uint32_t cmd, int hart)
+{
+    SHARED(m->cmd) = cmd;
+    SHARED(m->seq) += 1;
+    smp_ipi(hart);
+}
+
+static inline uint32_t smp_next(struct smp_cmd *m, uint32_t *seen, int hart)
+{
+    while (SHARED(m->seq) == *seen)
+        smp_wait_ipi(hart);
+    *seen = SHARED(m->seq);
+    return SHARED(m->cmd);
+}
+
 #endif /* SMP_H */

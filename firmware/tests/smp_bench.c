@@ -38,14 +38,14 @@
 #endif
 #define INTC(p, reg) (ATSINTC_PROC_BASE(SOC_ATSINTC_BASE, p) + (reg))
 #define KINTC(reg) (ATSINTC_KERNEL_BASE(SOC_ATSINTC_BASE) + (reg))
-#define RING 128                        /* > TASKS */
 
 enum { IDLE, SPEEDUP_HW, SPEEDUP_SW, IPC_HW, IPC_SW, STOP };
 
 /* shared (through SHARED()) */
-static uint32_t cmd, cmd_seq, ack_seq, work;
+static struct smp_cmd cmdbox;
+static uint32_t ack_seq, work;
 static uint32_t left[TASKS], runs[TASKS], finished, ran_by[2];
-static uint32_t ring[RING], head, tail;
+static struct smp_ring swq;                /* the sw ready queue (TASKS <= SMP_RING) */
 static uint32_t t_recv[SAMPLES], t_send[SAMPLES];
 
 static uint32_t task(int i)
@@ -62,22 +62,12 @@ static void spin(uint32_t n)
 
 static void sw_push(uint32_t w)
 {
-    smp_lock(0);
-    SHARED(ring[SHARED(tail) % RING]) = w;
-    SHARED(tail) += 1;
-    smp_unlock(0);
+    smp_ring_push(&swq, 0, w);
 }
 
 static uint32_t sw_pop(void)
 {
-    uint32_t w = 0;
-    smp_lock(0);
-    if (SHARED(head) != SHARED(tail)) {
-        w = SHARED(ring[SHARED(head) % RING]);
-        SHARED(head) += 1;
-    }
-    smp_unlock(0);
-    return w;
+    return smp_ring_pop(&swq, 0);
 }
 
 /* run one task: WORK cycles, then re-enqueue it or count it finished */
@@ -136,21 +126,19 @@ static void ipc_hw_receiver(void)
 }
 
 /* sw-ipi: the shared message ring and hart 1's ready list, under spinlock 1 */
-static uint32_t mring[16], mhead, mtail, rlist[16], rhead, rtail, delivered;
+static struct smp_ring mring, rlist;
+static uint32_t delivered;
 
 /* hart 1's machine software interrupt: messages -> the receiver's mailbox, its handler
  * task made ready */
 static __attribute__((interrupt("machine"))) void ipi_trap(void)
 {
     soc_write32(SOC_SMP_BASE + SOC_SMP_MSIP(1), 0);
-    smp_lock(1);
-    while (SHARED(mhead) != SHARED(mtail)) {
-        SHARED(delivered) = SHARED(mring[SHARED(mhead) % 16]);
-        SHARED(mhead) += 1;
-        SHARED(rlist[SHARED(rtail) % 16]) = task(TASKS);
-        SHARED(rtail) += 1;
+    uint32_t m;
+    while ((m = smp_ring_pop(&mring, 1))) {
+        SHARED(delivered) = m;
+        smp_ring_push(&rlist, 1, task(TASKS));
     }
-    smp_unlock(1);
 }
 
 static void ipc_sw_receiver(void)
@@ -162,17 +150,9 @@ static void ipc_sw_receiver(void)
     __asm__ volatile("csrs mstatus, %0" ::"r"(1u << 3));          /* MIE */
     for (int k = 0; k < SAMPLES; k++) {
         SHARED(ack_seq) += 1;                           /* idle: hart 0 may send */
-        uint32_t w = 0;
-        while (!w) {                                    /* the dispatch loop */
-            smp_lock(1);
-            if (SHARED(rhead) != SHARED(rtail)) {
-                w = SHARED(rlist[SHARED(rhead) % 16]);
-                SHARED(rhead) += 1;
-            }
-            smp_unlock(1);
-            if (!w)
-                __asm__ volatile("wfi");
-        }
+        uint32_t w;
+        while (!(w = smp_ring_pop(&rlist, 1)))          /* the dispatch loop */
+            __asm__ volatile("wfi");
         table[(w >> 4) - 1](k);                         /* dispatch */
     }
     __asm__ volatile("csrc mstatus, %0" ::"r"(1u << 3));
@@ -185,10 +165,7 @@ void hart_main(int hart)
     uint32_t seen = 0;
     __asm__ volatile("csrs mie, %0" ::"r"(SMP_MIP_MSIP));
     for (;;) {
-        while (SHARED(cmd_seq) == seen)
-            smp_wait_ipi(hart);
-        seen = SHARED(cmd_seq);
-        uint32_t c = SHARED(cmd);
+        uint32_t c = smp_next(&cmdbox, &seen, hart);
         if (c == SPEEDUP_HW || c == SPEEDUP_SW)
             worker(c == SPEEDUP_HW, hart);
         else if (c == IPC_HW)
@@ -204,9 +181,7 @@ void hart_main(int hart)
 /* ---- hart 0 ------------------------------------------------------------------------- */
 static void command(uint32_t c)
 {
-    SHARED(cmd) = c;
-    SHARED(cmd_seq) += 1;
-    smp_ipi(1);                                          /* wake hart 1 */
+    smp_post(&cmdbox, c, 1);                            /* wake hart 1 */
 }
 
 static void result(const char *key, uint32_t v)
@@ -222,7 +197,7 @@ static int speedup(int hw, int harts, uint32_t w, const char *key)
 {
     SHARED(work) = w;
     SHARED(finished) = 0;
-    SHARED(head) = SHARED(tail) = 0;
+    SHARED(swq.head) = SHARED(swq.tail) = 0;
     SHARED(ran_by[0]) = SHARED(ran_by[1]) = 0;
     for (int i = 0; i < TASKS; i++) {
         SHARED(left[i]) = RUNS;
@@ -280,10 +255,7 @@ static int ipc(int hw, const char *key)
         if (hw) {
             soc_write32(INTC(0, ATSINTC_PROC_SEND(1 * SOC_ATSINTC_CHANNELS + 0)), k + 1);
         } else {
-            smp_lock(1);
-            SHARED(mring[SHARED(mtail) % 16]) = k + 1;
-            SHARED(mtail) += 1;
-            smp_unlock(1);
+            smp_ring_push(&mring, 1, k + 1);
             smp_ipi(1);
         }
         SHARED(t_send[k]) = t;

@@ -43,10 +43,11 @@
 enum { NONE, RUN_ECALL, RUN_HW, RUN_SWIPI, STOP };
 
 /* shared through SHARED() */
-static uint32_t cmd, cmd_seq, ack_seq, fails;
+static struct smp_cmd cmdbox;
+static uint32_t elapsed, ack_seq, fails;
 static uint32_t lat[TOTAL], nlat;
-static uint32_t req_ring[64], req_head, req_tail;        /* spinlock 2 */
-static uint32_t ready[64], ready_head, ready_tail;       /* spinlock 3 */
+static struct smp_ring requests;                        /* sw-ipi, spinlock 2 */
+static struct smp_ring ready;                           /* sw-ipi, spinlock 3 */
 static uint32_t reply[CALLERS];
 
 /* caller state (hart 1 only) */
@@ -144,10 +145,7 @@ static void ecall_callers(void)
 static void swipi_post(int c)
 {
     t_start[c] = rdcycle32();
-    smp_lock(2);
-    SHARED(req_ring[SHARED(req_tail) % 64]) = request(c);
-    SHARED(req_tail) += 1;
-    smp_unlock(2);
+    smp_ring_push(&requests, 2, request(c));
     smp_ipi(0);
 }
 
@@ -159,13 +157,7 @@ static void swipi_callers(void)
         swipi_post(c);
     }
     while (finished < CALLERS) {
-        uint32_t m = 0;
-        smp_lock(3);
-        if (SHARED(ready_head) != SHARED(ready_tail)) {
-            m = SHARED(ready[SHARED(ready_head) % 64]);
-            SHARED(ready_head) += 1;
-        }
-        smp_unlock(3);
+        uint32_t m = smp_ring_pop(&ready, 3);
         if (!m) {
             smp_wait_ipi(1);
             continue;
@@ -183,23 +175,14 @@ static void swipi_kernel(void)                  /* hart 0 */
 {
     uint32_t served = 0;
     while (served < TOTAL) {
-        uint32_t m = 0;
-        smp_lock(2);
-        if (SHARED(req_head) != SHARED(req_tail)) {
-            m = SHARED(req_ring[SHARED(req_head) % 64]);
-            SHARED(req_head) += 1;
-        }
-        smp_unlock(2);
+        uint32_t m = smp_ring_pop(&requests, 2);
         if (!m) {
             smp_wait_ipi(0);
             continue;
         }
         int c = (int)(m & 0xFF) - 1;
         SHARED(reply[c]) = m;
-        smp_lock(3);
-        SHARED(ready[SHARED(ready_tail) % 64]) = m;
-        SHARED(ready_tail) += 1;
-        smp_unlock(3);
+        smp_ring_push(&ready, 3, m);
         smp_ipi(1);
         served += 1;
     }
@@ -211,10 +194,7 @@ void hart_main(int hart)
     uint32_t seen = 0;
     __asm__ volatile("csrs mie, %0" ::"r"(SMP_MIP_MSIP));
     for (;;) {
-        while (SHARED(cmd_seq) == seen)
-            smp_wait_ipi(hart);
-        seen = SHARED(cmd_seq);
-        uint32_t c = SHARED(cmd);
+        uint32_t c = smp_next(&cmdbox, &seen, hart);
         SHARED(nlat) = 0;
         uint32_t t0 = rdcycle32();
         if (c == RUN_HW)
@@ -225,7 +205,7 @@ void hart_main(int hart)
             ecall_callers();
         else
             return;
-        SHARED(cmd) = rdcycle32() - t0;                 /* elapsed, for hart 0 */
+        SHARED(elapsed) = rdcycle32() - t0;
         SHARED(ack_seq) += 1;
     }
 }
@@ -251,7 +231,7 @@ static void report(const char *way)
             sorted[j] = sorted[j - 1];
         sorted[j] = x;
     }
-    result(way, "_cycles ", SHARED(cmd));
+    result(way, "_cycles ", SHARED(elapsed));
     result(way, "_p50 ", sorted[TOTAL / 2]);
     result(way, "_p99 ", sorted[TOTAL * 99 / 100]);
 }
@@ -259,9 +239,7 @@ static void report(const char *way)
 static void run(uint32_t what, const char *way)
 {
     uint32_t acks = SHARED(ack_seq);
-    SHARED(cmd) = what;
-    SHARED(cmd_seq) += 1;
-    smp_ipi(1);
+    smp_post(&cmdbox, what, 1);
     if (what == RUN_HW)
         hw_kernel();
     else if (what == RUN_SWIPI) {
@@ -286,8 +264,6 @@ int main(void)
     run(RUN_SWIPI, "swipi");
     result("", "calls ", TOTAL);
     result("", "failures ", SHARED(fails));
-    SHARED(cmd) = STOP;
-    SHARED(cmd_seq) += 1;
-    smp_ipi(1);
+    smp_post(&cmdbox, STOP, 1);
     return SHARED(fails) != 0;
 }
