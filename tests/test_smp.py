@@ -43,6 +43,8 @@ def test_smp_bench_small(tmp_path):
     ways = res["syscalls"]["ways"]             # every call answered with its own number
     assert set(ways) == {"hw", "ecall", "sw-ipi"} and res["syscalls"]["failures"] == 0
     print(bench_smp.format_table(res))
+    png = bench_smp.plot(res, tmp_path)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
 
 
 def test_exactly_once_at_scale():

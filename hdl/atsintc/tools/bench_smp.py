@@ -19,7 +19,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-__all__ = ["run", "format_table", "SIZES"]
+__all__ = ["run", "format_table", "plot", "SIZES"]
 
 # tasks x runs per task (the issue's 10k short tasks), IPC samples
 SIZES = {"full": dict(TASKS=64, RUNS=160, SAMPLES=200),
@@ -118,6 +118,41 @@ def format_table(res) -> str:
                      f"{w['p99']} |")
     lines += ["", f"failed checks: {res['failures']}"]
     return "\n".join(lines)
+
+
+def plot(res, out_dir) -> Path:
+    """``multi_hart.png`` in ``out_dir``: the 2-hart speedups, the cross-core IPC wake
+    and the system-call round trips, hw beside the software baselines."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (a1, a2, a3) = plt.subplots(1, 3, figsize=(12, 4))
+    keys = list(res["speedup"])
+    a1.bar(keys, [res["speedup"][k] for k in keys],
+           color=["tab:blue" if k.startswith("hw") else "tab:red" for k in keys])
+    a1.axhline(2.0, color="gray", lw=0.8, ls="--")
+    a1.set_title("2 harts over 1 (speedup)")
+    a1.set_xlabel("backend_work-cycles")
+    ways = list(res["ipc"])
+    x = range(len(ways))
+    a2.bar([i - 0.2 for i in x], [res["ipc"][w]["p50"] for w in ways], 0.4, label="p50")
+    a2.bar([i + 0.2 for i in x], [res["ipc"][w]["p99"] for w in ways], 0.4, label="p99")
+    a2.set_xticks(list(x), ways)
+    a2.set_title("cross-core IPC wake (cycles)")
+    a2.legend(fontsize=8)
+    s = res["syscalls"]["ways"]
+    names = list(s)
+    a3.bar(names, [s[n]["calls_per_1000_cycles"] for n in names],
+           color=["tab:blue", "tab:gray", "tab:red"][:len(names)])
+    a3.set_title("system calls per 1000 cycles (16 callers)")
+    fig.suptitle(f"Two VexRiscv_IMAC harts (`{res['command']}`)")
+    fig.tight_layout()
+    path = Path(out_dir) / "multi_hart.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
 
 
 def main(argv=None):

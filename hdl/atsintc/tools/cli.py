@@ -178,6 +178,7 @@ def cmd_bench_smp(args):
     res = bench_smp.run(args.quick, json_path=args.json, log=_log)
     print()
     print(bench_smp.format_table(res))
+    print(f"\nwritten: {bench_smp.plot(res, _default_out())}")
     return 0 if res["failures"] == 0 else 1
 
 
@@ -237,6 +238,7 @@ def cmd_demo(args):
     merged = json.loads(results.read_text())
     merged["multi_hart"] = smp
     results.write_text(json.dumps(merged, indent=1))
+    smp_png = str(bench_smp.plot(smp, out))
     print()
     print(bench_pq.format_table(pq))
     print()
@@ -246,7 +248,7 @@ def cmd_demo(args):
     print()
     print(bench_smp.format_table(smp))
     print()
-    print("written: " + ", ".join(soc.get("paths", [])))
+    print("written: " + ", ".join(soc.get("paths", []) + [smp_png]))
     return 0
 
 
