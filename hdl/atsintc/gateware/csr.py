@@ -121,4 +121,3 @@ class Bank:
                 old = e.r_data if e.access.readable() else Const(0, e.width)
                 m.d.comb += e.w_data.eq(merge_write(bus, old))
         m.d.sync += [bus.ack.eq(go), bus.dat_r.eq(Mux(rd, rdata, 0))]
-        return go

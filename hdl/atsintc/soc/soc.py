@@ -480,10 +480,4 @@ class SoC(wiring.Component):
             with m.Else():
                 m.d.comb += [dbus.ack.eq(out.ack), dbus.dat_r.eq(out.dat_r)]
             sarb.add(out)
-        shared = CPU_BUS.create(path=("dbus_shared",))
-        m.d.comb += [shared.cyc.eq(sarb.bus.cyc), shared.stb.eq(sarb.bus.stb),
-                     shared.we.eq(sarb.bus.we), shared.adr.eq(sarb.bus.adr),
-                     shared.sel.eq(sarb.bus.sel), shared.dat_w.eq(sarb.bus.dat_w),
-                     shared.cti.eq(sarb.bus.cti), shared.bte.eq(sarb.bus.bte),
-                     sarb.bus.ack.eq(shared.ack), sarb.bus.dat_r.eq(shared.dat_r)]
-        return shared
+        return sarb.bus
