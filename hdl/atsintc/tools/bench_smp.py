@@ -1,13 +1,15 @@
 """Multi-hart benchmarks: ``firmware/tests/smp_bench.c`` on the two-hart SoC.
 
 Runs the firmware on ``SoC(harts=2)`` (two VexRiscv_IMAC, an ATS-INTC with a port per
-hart) and reads its ``RESULT`` lines: cycles for N short tasks on 1 and 2 harts (hw:
-one ATS-INTC ready queue shared by both harts; sw: a software FIFO under the SoC's
-hardware spinlock) with 64 and 512 cycles of work each, and the cross-core IPC
-one-way wake (SEND on hart 0 -> first instruction of the handler on hart 1), hw vs
-sw-ipi (shared ring + MSIP software interrupt + trap handler + ready list), p50/p99;
-then ``firmware/tests/syscall_bench.c``: 16 callers on hart 1 making system calls
-served on hart 0 (hw: SEND + ENQUEUE, no trap or IPI), by an ecall trap on their own
+hart) and reads its ``RESULT`` lines. Every case runs on the SMP executor
+(``firmware/rt/smp_exec.[ch]``): cycles for N short tasks on 1 and 2 harts (hw: one
+ATS-INTC ready queue shared by both harts, idle harts in WFI on ``hart_irq``; sw: a
+software ready queue under the SoC's hardware spinlock, WFI + IPI) with 64 and 512
+cycles of work each, and the cross-core IPC one-way wake (SEND on hart 0 -> first
+instruction of the handler task on hart 1): hw with the idle hart in DEQUEUE_WAIT,
+hw-wfi with it in WFI, sw-ipi (software channel + ready queue + MSIP), p50/p99; then
+``firmware/tests/syscall_bench.c``: 16 callers on hart 1 making system calls served on
+hart 0 (hw and hw-wfi: SEND + ENQUEUE, no trap or IPI), by an ecall trap on their own
 hart, or by sw-ipi: throughput (calls per 1000 cycles) and round trip p50/p99.
 
 Reproduce: ``atsintc bench smp [--quick]`` (``python -m atsintc.tools.bench_smp``).
@@ -24,6 +26,7 @@ __all__ = ["run", "format_table", "plot", "SIZES"]
 # tasks x runs per task (the issue's 10k short tasks), IPC samples
 SIZES = {"full": dict(TASKS=64, RUNS=160, SAMPLES=200),
          "quick": dict(TASKS=64, RUNS=20, SAMPLES=100)}
+EXECUTOR = "rt/smp_exec.c"             # the SMP executor every multi-hart program uses
 SYSCALL_SIZES = {"full": dict(CALLERS=16, CALLS=50), "quick": dict(CALLERS=16, CALLS=10)}
 
 
@@ -43,7 +46,7 @@ def _firmware(name, source, sizes, log):
 
     flags = [f"-D{k}={v}" for k, v in sizes.items()]
     name = name + "-" + "-".join(f"{k.lower()}{v}" for k, v in sizes.items())
-    r = socsim.run_firmware(name, [source], soc=smp_soc(), cflags=flags, max_cycles=0,
+    r = socsim.run_firmware(name, [source, EXECUTOR], soc=smp_soc(), cflags=flags, max_cycles=0,
                             timeout=3600, log=log)
     if r.reason != "exit":
         raise RuntimeError(f"{source} did not finish ({r.reason}):\n{r.console}")
@@ -59,7 +62,8 @@ def syscalls(quick=False, *, sizes=None, log=print) -> dict:
     log(f"[bench smp] system calls: {sizes['CALLERS']} callers x {sizes['CALLS']} calls ...")
     vals, fails, _ = _firmware("syscall-bench", "tests/syscall_bench.c", sizes, log)
     out = {"sizes": sizes, "failures": fails, "ways": {}}
-    for way, key in (("hw", "hw"), ("ecall", "ecall"), ("sw-ipi", "swipi")):
+    for way, key in (("hw", "hw"), ("hw-wfi", "hwwfi"), ("ecall", "ecall"),
+                     ("sw-ipi", "swipi")):
         cyc = vals[f"{key}_cycles"]
         out["ways"][way] = {"cycles": cyc,
                             "calls_per_1000_cycles": round(1000 * vals["calls"] / cyc, 2),
@@ -82,7 +86,7 @@ def run(quick=False, *, sizes=None, syscall_sizes=None, json_path=None, log=prin
             one, two = vals[f"{be}_1hart_{w}"], vals[f"{be}_2harts_{w}"]
             res["cycles"][f"{be}_{w}"] = {"1hart": one, "2harts": two}
             res["speedup"][f"{be}_{w}"] = round(one / two, 3)
-    for be, key in (("hw", "ipc_hw"), ("sw-ipi", "ipc_swipi")):
+    for be, key in (("hw", "ipc_hw"), ("hw-wfi", "ipc_hwwfi"), ("sw-ipi", "ipc_swipi")):
         res["ipc"][be] = {"p50": vals[f"{key}_p50"], "p99": vals[f"{key}_p99"]}
     res["syscalls"] = syscalls(quick, sizes=syscall_sizes, log=log)
     if res["failures"] == 0:
@@ -102,17 +106,19 @@ def format_table(res) -> str:
         be, w = key.split("_")
         lines.append(f"| {be}, {w}-cycle tasks | {c['1hart']:,} | {c['2harts']:,} | "
                      f"{res['speedup'][key]:.2f}x |")
-    hw, sw = res["ipc"]["hw"], res["ipc"]["sw-ipi"]
-    lines += ["", "| cross-core IPC one-way wake (cycles) | p50 | p99 |", "|---|---|---|",
-              f"| hw (SEND -> DEQUEUE_WAIT on the other hart's port) | {hw['p50']} | "
-              f"{hw['p99']} |",
-              f"| sw-ipi (ring + MSIP + trap + ready list) | {sw['p50']} | {sw['p99']} |"]
+    names = {"hw": "hw (SEND -> the idle hart's DEQUEUE_WAIT on its own port)",
+             "hw-wfi": "hw-wfi (SEND -> hart_irq wakes WFI -> DEQUEUE)",
+             "sw-ipi": "sw-ipi (spinlocked channel + ready queue, MSIP wakes WFI)"}
+    lines += ["", "| cross-core IPC one-way wake (cycles) | p50 | p99 |", "|---|---|---|"]
+    lines += [f"| {names[k]} | {v['p50']} | {v['p99']} |" for k, v in res["ipc"].items()]
     s = res["syscalls"]
     lines += ["", f"| system calls, {s['sizes']['CALLERS']} callers on hart 1 "
               f"({s['sizes']['CALLERS'] * s['sizes']['CALLS']} calls) | calls per 1000 "
               "cycles | round trip p50 | p99 |", "|---|---|---|---|"]
     names = {"hw": "hw: SEND to the kernel's handler on hart 0, ENQUEUE back",
-             "ecall": "ecall: trap on the caller's hart", "sw-ipi": "sw-ipi: ring + IPIs"}
+             "hw-wfi": "hw-wfi: the same, idle harts in WFI",
+             "ecall": "ecall: trap on the caller's hart",
+             "sw-ipi": "sw-ipi: software channel + ready queues, IPIs"}
     for way, w in s["ways"].items():
         lines.append(f"| {names[way]} | {w['calls_per_1000_cycles']} | {w['p50']} | "
                      f"{w['p99']} |")
@@ -144,7 +150,7 @@ def plot(res, out_dir) -> Path:
     s = res["syscalls"]["ways"]
     names = list(s)
     a3.bar(names, [s[n]["calls_per_1000_cycles"] for n in names],
-           color=["tab:blue", "tab:gray", "tab:red"][:len(names)])
+           color=["tab:blue", "tab:cyan", "tab:gray", "tab:red"][:len(names)])
     a3.set_title("system calls per 1000 cycles (16 callers)")
     fig.suptitle(f"Two VexRiscv_IMAC harts (`{res['command']}`)")
     fig.tight_layout()

@@ -328,13 +328,16 @@ def build_parser():
     bs.add_argument("--quick", action="store_true", help="shorter runs")
     bs.add_argument("--out", metavar="DIR", help="output directory (default build/)")
     bs.set_defaults(func=cmd_bench_soc)
-    bm = bsub.add_parser("smp", help="two-hart benchmark: speedup, cross-core IPC",
-                         description="Run firmware/tests/smp_bench.c on the two-hart SoC "
-                                     "(two VexRiscv_IMAC, an ATS-INTC port per hart): "
-                                     "speedup of 2 harts over 1 for 10,240 short tasks "
-                                     "(hw: one shared ATS-INTC queue; sw: a spinlocked "
-                                     "software queue) and the cross-core IPC wake, hw vs "
-                                     "sw-ipi.")
+    bm = bsub.add_parser("smp", help="two-hart benchmark: speedup, cross-core IPC, "
+                                     "system calls",
+                         description="Run firmware/tests/smp_bench.c and syscall_bench.c "
+                                     "on the two-hart SoC (two VexRiscv_IMAC, an ATS-INTC "
+                                     "port per hart) on the SMP executor "
+                                     "(firmware/rt/smp_exec.c): speedup of 2 harts over 1 "
+                                     "for 10,240 short tasks (hw: one shared ATS-INTC "
+                                     "queue; sw: a spinlocked software queue + IPIs), the "
+                                     "cross-core IPC wake (hw, hw-wfi, sw-ipi) and 16 "
+                                     "callers' system calls (hw, hw-wfi, ecall, sw-ipi).")
     bm.add_argument("--quick", action="store_true", help="1,280 tasks per case")
     bm.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     bm.set_defaults(func=cmd_bench_smp)
