@@ -82,17 +82,18 @@ __all__ = ["ICEBreakerTop", "ControllerTop", "ControllerDemo", "small_params",
 
 def small_params():
     """The ATS-INTC configuration of the iCEBreaker SoC: a task pool of 256 entries in
-    block RAM (with 2 processes the SoC does not fit: see the module docstring)."""
+    block RAM, no timers (with 2 processes, or timers, the SoC does not fit: see the
+    module docstring)."""
     from atsintc.regmap import Params
     return Params(processes=1, priorities=4, vectors=2, channels=1, ipc_depth=1, xlen=32,
-                  queue="pool", pool=256)
+                  queue="pool", pool=256, timers=0)
 
 
 def demo_params():
     """The configuration of the CPU-less demo (:class:`ControllerDemo`)."""
     from atsintc.regmap import Params
     return Params(processes=1, priorities=4, ready_depth=8, vectors=2, blocked_depth=4,
-                  channels=1, ipc_depth=1, xlen=32, queue="systolic")
+                  channels=1, ipc_depth=1, xlen=32, queue="systolic", timers=0)
 
 RAM_SIZE = 8 * 1024
 CPU_VARIANT = "VexRiscv_Min"

@@ -9,7 +9,7 @@ needs at most one cycle per wake). Testbenches compare against the model only af
 giving the hardware those cycles.
 """
 
-from atsintc.regmap import ERRORS, PRIO_SHIFT, WINDOW_SIZE, Params, RegisterMap
+from atsintc.regmap import ERRORS, PRIO_SHIFT, TIMER_KEY_BITS, WINDOW_SIZE, Params, RegisterMap
 
 __all__ = ["ATSIntcModel"]
 
@@ -42,6 +42,12 @@ class ATSIntcModel:
         self.quota = [0xFFFF] * P
         self.usage = [0] * P      # ready + blocked on owned vectors + messages received
         self.pool = p.queue == "pool"
+        # timers: the time input (set by the testbench), DEADLINE per process, the
+        # deadline queue (deadline, seq, process, word), each process's last CANCEL
+        self.time = 0
+        self.deadline = [0] * P
+        self.timers = []
+        self.cancelled = [0] * P
 
     # -- helpers ------------------------------------------------------------------
     def prio(self, word):
@@ -137,7 +143,7 @@ class ATSIntcModel:
         tasks woken. Like the hardware, each step takes the lowest source that can
         move, other than the one moved in the step before (the hardware moves one
         task per cycle, one every other cycle from the same source)."""
-        woken = 0
+        woken = self._expire_timers()
         last = None
         while True:
             self._level_events()
@@ -156,6 +162,26 @@ class ATSIntcModel:
                 s = src - self.p.vectors
                 self._push_ready(s // self.p.channels, self.handler[s])
                 self.handler[s] = None
+
+    # -- timers ------------------------------------------------------------------------
+    def set_time(self, t):
+        self.time = t & ((1 << 64) - 1)
+
+    def _expire_timers(self):
+        """Due sleeping tasks (deadline <= time) move to their process's ready queue,
+        earliest deadline first (equal ones in SLEEP order); with the systolic backend
+        only while the ready queue has room (the head waits, and those behind it).
+        They stay counted (their entry was taken at the SLEEP)."""
+        moved = 0
+        self.timers.sort(key=lambda t: (t[0], t[1]))
+        while self.timers and self.timers[0][0] <= self.time:
+            _, _, proc, word = self.timers[0]
+            if self.ready_full(proc):
+                break
+            self.timers.pop(0)
+            self._push_ready(proc, word, new=False)
+            moved += 1
+        return moved
 
     # -- bus -------------------------------------------------------------------------
     def access(self, offset, write, value=0, sel=None):
@@ -206,6 +232,19 @@ class ATSIntcModel:
 
     def _kernel_config2(self, proc, idx, w, v):
         return (self.p.pool if self.pool else 0) | self.p.ports << 24
+
+    def _kernel_config3(self, proc, idx, w, v):
+        t = self.p.timers
+        return t | ((TIMER_KEY_BITS if t else 0) << 8)
+
+    def _kernel_time(self, proc, idx, w, v):
+        return self.time
+
+    def _kernel_time_hi(self, proc, idx, w, v):
+        return self.time >> 32
+
+    def _kernel_timer_count(self, proc, idx, w, v):
+        return len(self.timers)
 
     def _kernel_hart_procs(self, proc, idx, w, v):
         if w:
@@ -352,3 +391,45 @@ class ATSIntcModel:
         if h is not None and self.ready_room(q):
             self.handler[slot] = None
             self._push_ready(q, h)
+
+    def _process_deadline(self, proc, idx, w, v):
+        x = self.p.xlen
+        if w:
+            self.deadline[proc] = (self.deadline[proc] >> x << x) | v
+            return 0
+        return self.deadline[proc]
+
+    def _process_deadline_hi(self, proc, idx, w, v):
+        if w:
+            self.deadline[proc] = (self.deadline[proc] & 0xFFFFFFFF) | (v & 0xFFFFFFFF) << 32
+            return 0
+        return self.deadline[proc] >> 32
+
+    def _process_sleep(self, proc, idx, w, word):
+        if not self.task_ok(word):
+            return "INVALID"
+        diff = (self.deadline[proc] - self.time) % (1 << 64)
+        if diff == 0 or diff >= 1 << 63:            # reached: ready at once
+            return self._process_enqueue(proc, idx, w, word)
+        if diff >= 1 << (TIMER_KEY_BITS - 1):
+            return "INVALID"
+        if len(self.timers) >= self.p.timers or not self.entry_ok(proc):
+            return "TIMER_FULL"
+        self.timers.append((self.deadline[proc], self.seq, proc, word))
+        self.seq += 1
+        self.usage[proc] += 1
+
+    def _process_cancel(self, proc, idx, w, word):
+        if not self.task_ok(word):
+            return "INVALID"
+        self.timers.sort(key=lambda t: (t[0], t[1]))
+        for i, (_, _, q, tw) in enumerate(self.timers):
+            if q == proc and tw == word:
+                del self.timers[i]
+                self.usage[proc] -= 1
+                self.cancelled[proc] = 1
+                return 0
+        self.cancelled[proc] = 0
+
+    def _process_timer_status(self, proc, idx, w, v):
+        return self.cancelled[proc]

@@ -18,7 +18,7 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge
 
-from atsintc.regmap import ERRORS, Params, RegisterMap, task_prio, task_word
+from atsintc.regmap import ERRORS, TIMER_KEY_BITS, Params, RegisterMap, task_prio, task_word
 from .atsintc_model import ATSIntcModel
 from .wishbone import WishboneMaster
 
@@ -33,6 +33,7 @@ POOL = PARAMS.queue == "pool"
 # tasks one process can hold at most (no QUOTA set): its ready queue's depth, or the pool
 READY_CAP = PARAMS.pool if POOL else PARAMS.ready_depth
 BLOCKED_CAP = PARAMS.pool if POOL else PARAMS.blocked_depth
+MAP_KEY_BITS = TIMER_KEY_BITS
 
 
 def K(name, i=0):
@@ -61,6 +62,7 @@ class Bus(WishboneMaster):
         super().start()
         self.reset_outputs()
         d.irq_in.value = 0
+        d.mtime.value = 0
         await self.reset()
 
     async def reset(self):
@@ -99,6 +101,7 @@ class Env:
         self.model = ATSIntcModel(PARAMS)
         self.lines = 0
         self.max_access_cycles = 0
+        self.time = 0
 
     async def start(self):
         await self.bus.start()
@@ -134,6 +137,13 @@ class Env:
         self.model.set_line(v, value)
         if TRACE:
             self.dut._log.info(f"L {v} = {int(bool(value))} (model pending {self.model.pending})")
+
+    async def set_time(self, t):
+        """Drive the mtime input (the model's time too) and let due timers move."""
+        self.time = t % (1 << 64)
+        self.dut.mtime.value = self.time
+        self.model.set_time(self.time)
+        await self.settle()
 
     async def pulse(self, v):
         await self.set_line(v, 1)
@@ -213,7 +223,7 @@ async def test_ready_queue(dut):
     if PARAMS.priorities < (1 << PARAMS.prio_bits):
         await e.write(PR(p, "ENQUEUE"), 0x1000 | (PARAMS.priorities << 1))
     assert await e.read(PR(p, "ERROR")) & ERR["INVALID"]
-    await e.write(PR(p, "ERROR"), 0xFF)
+    await e.write(PR(p, "ERROR"), 0xFFFF)
     # full (queue, pool or QUOTA): the refused enqueue is reported and nothing is lost
     await small_quota(e, p)
     n = room_for(e, p)
@@ -268,7 +278,7 @@ async def test_block_and_wake(dut):
     while (await e.read(K("VEC_STATUS", v))) & 0xFFFF:
         await e.write(PR(p, "BLOCK", v), task(50, 1))
         await e.read(PR(p, "DEQUEUE"))
-    await e.write(PR(p, "ERROR"), 0xFF)
+    await e.write(PR(p, "ERROR"), 0xFFFF)
     await small_quota(e, p)
     n = room_for(e, p, v)
     for i in range(n + 1):
@@ -443,6 +453,9 @@ async def test_random(dut):
         await e.write(K("VEC_CFG", v), rnd.randrange(P) | (int(rnd.random() < 0.25) << 8))
     n = 0
     tid = 0
+    # the time starts just below 2**32: its low 32 bits wrap during the test
+    await e.set_time((1 << 32) - 3000)
+    sleeping = []
     while n < OPS:
         r = rnd.random()
         p = rnd.randrange(P)
@@ -451,7 +464,9 @@ async def test_random(dut):
         word = task(tid % 4096, prio)
         if rnd.random() < 0.02:
             word = rnd.choice([0, rnd.getrandbits(PARAMS.xlen)])
-        if r < 0.20:
+        if rnd.random() < 0.15:
+            await random_timer_op(e, rnd, p, word, sleeping)
+        elif r < 0.20:
             await e.write(PR(p, "ENQUEUE"), word)
         elif r < 0.40:
             await e.read(PR(p, "DEQUEUE"))
@@ -504,8 +519,41 @@ async def test_random(dut):
         n += 1
     await e.check_errors()
     dut._log.info(f"random: {n} bus accesses in {e.bus.cycle} cycles; "
-                  f"max {e.max_access_cycles} cycles per access")
+                  f"max {e.max_access_cycles} cycles per access; time {e.time:#x}")
     assert e.max_access_cycles <= 2
+
+
+async def random_timer_op(e, rnd, p, word, sleeping):
+    """One random timer operation of the random test: a DEADLINE (reached, now, near,
+    equal to another, at and beyond the compare window, any 64-bit value), SLEEP,
+    CANCEL (of a sleeping task, a woken one or any word), the registers, or a step of
+    the time (which lets the due timers move)."""
+    r = rnd.random()
+    if r < 0.25:
+        window = 1 << (MAP_KEY_BITS - 1)
+        delta = rnd.choice([-rnd.randrange(1, 50), 0, rnd.randrange(1, 20),
+                            rnd.randrange(1, 3000), window - 1, window,
+                            rnd.getrandbits(64)])
+        dl = (e.time + delta) % (1 << 64)
+        await e.write(PR(p, "DEADLINE"), dl & ((1 << PARAMS.xlen) - 1))
+        if PARAMS.xlen == 32 or rnd.random() < 0.2:
+            await e.write(PR(p, "DEADLINE_HI"), dl >> 32)
+    elif r < 0.50:
+        await e.write(PR(p, "SLEEP"), word)
+        sleeping.append((p, word))
+        del sleeping[:-16]
+    elif r < 0.62:
+        q, w = rnd.choice(sleeping) if sleeping and rnd.random() < 0.8 else (p, word)
+        await e.write(PR(q, "CANCEL"), w)
+        await e.read(PR(q, "TIMER_STATUS"))
+    elif r < 0.80:
+        await e.set_time(e.time + rnd.choice([1, 2, 5, 30, 500, 3000, 1 << 20]))
+    else:
+        reg = rnd.choice(["TIME", "TIME_HI", "TIMER_COUNT", "CONFIG3"])
+        if rnd.random() < 0.5:
+            await e.read(K(reg))
+        else:
+            await e.read(PR(p, rnd.choice(["DEADLINE", "DEADLINE_HI", "TIMER_STATUS"])))
 
 
 @cocotb.test()
@@ -875,7 +923,7 @@ async def test_quota_and_usage(dut):
     await e.write(PR(p, "ENQUEUE"), task(90, 0))
     await e.write(PR(p, "BLOCK", v), task(91, 0))
     assert await e.read(PR(p, "ERROR")) == ERR["READY_FULL"] | ERR["BLOCKED_FULL"]
-    await e.write(PR(p, "ERROR"), 0xFF)
+    await e.write(PR(p, "ERROR"), 0xFFFF)
     assert await e.read(PR(p, "READY_COUNT")) == quota
     # a blocked task counts; its wake keeps it counted
     assert await e.read(PR(p, "DEQUEUE")) == task(1, 0)
@@ -911,7 +959,7 @@ async def test_quota_and_usage(dut):
         assert await e.read(K("USAGE", p)) == quota                   # + the message
         await e.write(PR(q, "SEND", p * PARAMS.channels), 0x56)
         assert await e.read(PR(q, "ERROR")) == ERR["IPC_FULL"]        # beyond the quota
-        await e.write(PR(q, "ERROR"), 0xFF)
+        await e.write(PR(q, "ERROR"), 0xFFFF)
         await e.settle()
         assert await e.read(PR(p, "READY_COUNT")) == quota - 1        # handler waits
         assert await e.read(PR(p, "DEQUEUE")) == task(100, 0)
@@ -960,6 +1008,7 @@ async def test_dense_random(dut):
     edges, raises, blocks = [0] * V, [0] * V, [0] * V
     lines = [0] * V
     stop = []
+    now = [(1 << 32) - 20_000]              # mtime: +1 per cycle, its low half wraps
 
     async def storm():
         while not stop:
@@ -968,10 +1017,13 @@ async def test_dense_random(dut):
                     lines[v] ^= 1
                     edges[v] += lines[v]
             dut.irq_in.value = sum(b << i for i, b in enumerate(lines))
+            now[0] += 1
+            dut.mtime.value = now[0]
             await FallingEdge(dut.clk)
 
     blocked_out = [[] for _ in range(V)]       # blocked on v, not yet dequeued (order)
     direct = {}                                # ENQUEUEd word -> process
+    slept = {}                                 # SLEEPing or woken word -> process
     handler_out = [None] * S
     handler_of = {}
     msgs = [[] for _ in range(S)]
@@ -980,6 +1032,7 @@ async def test_dense_random(dut):
     seen = set()
     tid = [0]
     refused = [0]
+    cancels = [0]
 
     def new_task(prio):
         tid[0] += 1
@@ -995,6 +1048,7 @@ async def test_dense_random(dut):
 
     def outstanding(p):
         return (sum(1 for q in direct.values() if q == p) +
+                sum(1 for q in slept.values() if q == p) +
                 sum(len(blocked_out[v]) for v in range(V) if owner[v] == p) +
                 sum(1 for s in range(S) if s // CH == p and handler_out[s] is not None))
 
@@ -1004,6 +1058,9 @@ async def test_dense_random(dut):
         seen.add(w)
         if w in direct:
             assert direct.pop(w) == p
+            return
+        if w in slept:
+            assert slept.pop(w) == p
             return
         for v in range(V):
             if w in blocked_out[v]:
@@ -1083,12 +1140,40 @@ async def test_dense_random(dut):
             ghosts.add(w)
             partial[p] = True
             await raw(e, PR(p, "ENQUEUE"), True, w, sel=rnd.randrange(full))
+        elif r < 0.96:
+            # SLEEP until a deadline 0..60 cycles away (it may pass before the SLEEP);
+            # refusals (TIMER_FULL, READY_FULL) are read back at once
+            dl = now[0] + rnd.randrange(-2, 60)
+            await raw(e, PR(p, "DEADLINE"), True, dl & ((1 << PARAMS.xlen) - 1))
+            if PARAMS.xlen == 32:
+                await raw(e, PR(p, "DEADLINE_HI"), True, dl >> 32)
+            w = new_task(rnd.randrange(PARAMS.priorities))
+            slept[w] = p
+            await raw(e, PR(p, "SLEEP"), True, w)
+            bits = ERR["TIMER_FULL"] | ERR["READY_FULL"]
+            err = await raw(e, PR(p, "ERROR")) & bits
+            if err:
+                del slept[w]
+                ghosts.add(w)
+                refused[0] += 1
+                await raw(e, PR(p, "ERROR"), True, err)
+        elif r < 0.98 and slept:
+            # CANCEL a sleeping task, racing its deadline: removed (and never comes
+            # out) or not found (it has moved to the ready queue, or came out)
+            w = rnd.choice(list(slept))
+            q = slept[w]
+            await raw(e, PR(q, "CANCEL"), True, w)
+            if await raw(e, PR(q, "TIMER_STATUS")) & 1:
+                del slept[w]
+                ghosts.add(w)
+                cancels[0] += 1
         else:
             await raw(e, K("VEC_STATUS", rnd.randrange(V)))
     stop.append(1)
     await storm_task
     dut.irq_in.value = 0
-    await e.bus.idle(V + S + 8)
+    dut.mtime.value = now[0] + 1000         # every deadline has passed
+    await e.bus.idle(V + S + 8 + 2 * PARAMS.timers)
     for p in range(P):
         for w in await drain(e, p):
             came_out(p, w)
@@ -1100,6 +1185,8 @@ async def test_dense_random(dut):
             f"vector {v}: {woken} woken + {pend} pending != {edges[v]} edges + " \
             f"{raises[v]} raises"
     assert not direct, "ENQUEUEd tasks lost"
+    assert not slept, f"sleeping tasks lost: {[hex(w) for w in slept]}"
+    assert await raw(e, K("TIMER_COUNT")) == 0
     for s in range(S):
         assert handler_out[s] is None or not msgs[s], f"handler {s} not woken"
         for m in list(msgs[s]):
@@ -1111,5 +1198,187 @@ async def test_dense_random(dut):
     assert await raw(e, K("ERROR")) == 0
     dut._log.info(f"dense: {ops} operations in {e.bus.cycle} cycles, {sum(edges)} edges, "
                   f"{sum(raises)} raises, {len(seen)} tasks out, {refused[0]} "
-                  f"enqueues refused (ready queue full), "
+                  f"enqueues / sleeps refused (full), {cancels[0]} sleeps cancelled, "
                   f"{sum(map(len, blocked_out))} still blocked")
+
+
+# ------------------------------------------------------------------- timers (issue 13)
+async def run_time(e, start, stop):
+    """mtime = start + 1 per cycle (changing at falling edges) until stop is set."""
+    t = start
+    while not stop:
+        e.dut.mtime.value = t
+        await FallingEdge(e.dut.clk)
+        t += 1
+
+
+async def set_deadline(e, p, dl):
+    await raw(e, PR(p, "DEADLINE"), True, dl & ((1 << PARAMS.xlen) - 1))
+    if PARAMS.xlen == 32:
+        await raw(e, PR(p, "DEADLINE_HI"), True, dl >> 32)
+
+
+async def time_now(e):
+    lo = await raw(e, K("TIME"))
+    return lo if PARAMS.xlen == 64 else lo | (await raw(e, K("TIME_HI"))) << 32
+
+
+async def ack_time(e):
+    """The mtime value the controller samples at the rising edge where the master sees
+    the next ack."""
+    while True:
+        await RisingEdge(e.dut.clk)
+        if e.dut.wb_ack.value == 1:
+            return int(e.dut.mtime.value)
+
+
+@cocotb.test(skip=PARAMS.timers == 0)
+async def test_timer_latency(dut):
+    """A task sleeping until deadline D (the time counting cycles) is returned by a
+    DEQUEUE_WAIT waiting since before D: the ack is sampled at the clock edge where the
+    controller samples the time D + 2 (D is sampled at one edge, the task is moved at
+    that edge and enqueued at the next, and the ack comes with the one after), also
+    with the low 32 bits of the time wrapping just before, at and after D."""
+    e = await env(dut)
+    p = PARAMS.processes - 1
+    await raw(e, PR(p, "WAIT_TIMEOUT"), True, 1 << 20)
+    seen = set()
+    for base in ((1 << 32) - 40, (1 << 32) - 25, (1 << 32) - 35, 5000):
+        stop = []
+        ticker = cocotb.start_soon(run_time(e, base, stop))
+        await e.bus.idle(2)
+        d = await time_now(e) + 30
+        await set_deadline(e, p, d)
+        await raw(e, PR(p, "SLEEP"), True, task(7, 0))
+        acked = cocotb.start_soon(ack_time(e))
+        w, _ = await e.bus.access(PR(p, "DEQUEUE_WAIT"), False)
+        t = await acked
+        stop.append(1)
+        await ticker
+        assert w == task(7, 0), hex(w)
+        seen.add(t - d)
+        assert t - d == 2, (base, d, t)
+    dut._log.info(f"deadline -> DEQUEUE_WAIT ack: {sorted(seen)} cycles")
+
+
+@cocotb.test(skip=PARAMS.timers < 5 or (POOL and PARAMS.pool < 6))
+async def test_timer_order(dut):
+    """Tasks leave the deadline queue in deadline order, equal deadlines in SLEEP order
+    (one priority: they come out in that order); a deadline already reached makes the
+    task ready at once; DEADLINE and the registers read back."""
+    e = await env(dut)
+    p = PARAMS.processes - 1
+    dut.mtime.value = 1000
+    await e.bus.idle(2)
+    plan = [(1030, 1), (1010, 2), (1020, 3), (1010, 4), (1010, 5)]
+    for dl, n in plan:
+        await set_deadline(e, p, dl)
+        assert await raw(e, PR(p, "DEADLINE")) == dl
+        await raw(e, PR(p, "SLEEP"), True, task(n, 0))
+    assert await raw(e, K("TIMER_COUNT")) == len(plan)
+    assert await raw(e, PR(p, "READY_COUNT")) == 0
+    await set_deadline(e, p, 999)                       # reached: ready at once
+    await raw(e, PR(p, "SLEEP"), True, task(9, 0))
+    assert await raw(e, PR(p, "READY_COUNT")) == 1
+    assert await raw(e, PR(p, "DEQUEUE")) == task(9, 0)
+    dut.mtime.value = 1100
+    await e.bus.idle(2 * len(plan) + 4)
+    out = await drain(e, p)
+    assert out == [task(n, 0) for n in (2, 4, 5, 3, 1)], [hex(w) for w in out]
+    assert await raw(e, K("TIMER_COUNT")) == 0
+    assert await raw(e, PR(p, "ERROR")) == 0
+    assert await raw(e, K("USAGE", p)) == 0
+
+
+@cocotb.test(skip=PARAMS.timers == 0)
+async def test_cancel_races_expiry(dut):
+    """CANCEL issued in every cycle relation to its task's deadline (from 6 cycles
+    before to 6 after): either TIMER_STATUS.CANCELLED = 1 and the task never becomes
+    ready, or 0 and it is dequeued exactly once; early cancels always find it, late
+    ones never; USAGE and TIMER_COUNT end at 0."""
+    e = await env(dut)
+    p = PARAMS.processes - 1
+    outcomes = []
+    for offset in range(-6, 7):
+        await reset(e)
+        stop = []
+        ticker = cocotb.start_soon(run_time(e, 1 << 40, stop))
+        await e.bus.idle(2)
+        d = await time_now(e) + 20
+        await set_deadline(e, p, d)
+        await raw(e, PR(p, "SLEEP"), True, task(3, 1))
+        while int(dut.mtime.value) < d + offset - 1:    # the CANCEL is decided at ~d+off
+            await FallingEdge(dut.clk)
+        await raw(e, PR(p, "CANCEL"), True, task(3, 1))
+        found = await raw(e, PR(p, "TIMER_STATUS")) & 1
+        await e.bus.idle(8)
+        out = await drain(e, p)
+        stop.append(1)
+        await ticker
+        assert out == ([] if found else [task(3, 1)]), (offset, found, out)
+        assert await raw(e, K("USAGE", p)) == 0 and await raw(e, K("TIMER_COUNT")) == 0
+        assert await raw(e, PR(p, "ERROR")) == 0
+        outcomes.append(found)
+    assert outcomes[0] == 1 and outcomes[-1] == 0, outcomes
+    dut._log.info(f"cancel vs expiry, offsets -6..6: found {outcomes}")
+
+
+@cocotb.test(skip=PARAMS.timers == 0)
+async def test_expiry_beside_back_to_back_accesses(dut):
+    """Deadlines that pass while the bus is kept busy with back-to-back writes and reads
+    (CUR_PRIO writes, READY_COUNT reads, ENQUEUE/DEQUEUE pairs of another process):
+    every sleeping task still becomes ready exactly once, in deadline order."""
+    e = await env(dut)
+    p = PARAMS.processes - 1
+    q = 0
+    stop = []
+    ticker = cocotb.start_soon(run_time(e, 77, stop))
+    await e.bus.idle(2)
+    n = min(PARAMS.timers, 4, PARAMS.pool if POOL else 4)
+    base = await time_now(e) + 40
+    for i in range(n):
+        await set_deadline(e, p, base + 3 * i)
+        await raw(e, PR(p, "SLEEP"), True, task(100 + i, 0))
+    for k in range(60):                 # well past the last deadline
+        await raw(e, PR(p, "CUR_PRIO"), True, k & 0xFF)
+        await raw(e, PR(p, "READY_COUNT"))
+        if q != p and (not POOL or PARAMS.pool > n):
+            w = task(500 + k, 1)
+            await raw(e, PR(q, "ENQUEUE"), True, w)
+            assert await raw(e, PR(q, "DEQUEUE")) == w
+    got = await drain(e, p)
+    stop.append(1)
+    await ticker
+    assert got == [task(100 + i, 0) for i in range(n)], [hex(w) for w in got]
+    assert await raw(e, PR(q, "ERROR")) == 0 and await raw(e, PR(p, "ERROR")) == 0
+
+
+@cocotb.test(skip=PARAMS.timers == 0)
+async def test_timer_full(dut):
+    """The deadline queue full: the next SLEEP is refused with TIMER_FULL (nothing
+    lost: TIMER_COUNT stays, every sleeping task is then cancelled and found); a
+    deadline beyond the compare window is refused with INVALID."""
+    e = await env(dut)
+    p = 0
+    n = min(PARAMS.timers, PARAMS.pool) if POOL else PARAMS.timers
+    dut.mtime.value = 10
+    await e.bus.idle(2)
+    await set_deadline(e, p, 1 << 30)
+    for i in range(n):
+        await raw(e, PR(p, "SLEEP"), True, task(i + 1, 0))
+    assert await raw(e, PR(p, "ERROR")) == 0
+    await raw(e, PR(p, "SLEEP"), True, task(999, 0))
+    want = ERR["TIMER_FULL"]
+    assert await raw(e, PR(p, "ERROR")) == want
+    await raw(e, PR(p, "ERROR"), True, want)
+    assert await raw(e, K("TIMER_COUNT")) == n
+    await set_deadline(e, p, 10 + (1 << (TIMER_KEY_BITS - 1)))
+    await raw(e, PR(p, "SLEEP"), True, task(998, 0))
+    assert await raw(e, PR(p, "ERROR")) == ERR["INVALID"]
+    await raw(e, PR(p, "ERROR"), True, ERR["INVALID"])
+    for i in reversed(range(n)):
+        await raw(e, PR(p, "CANCEL"), True, task(i + 1, 0))
+        assert await raw(e, PR(p, "TIMER_STATUS")) == 1, i
+    await raw(e, PR(p, "CANCEL"), True, task(1, 0))
+    assert await raw(e, PR(p, "TIMER_STATUS")) == 0
+    assert await raw(e, K("TIMER_COUNT")) == 0 and await raw(e, K("USAGE", p)) == 0

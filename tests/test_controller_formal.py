@@ -47,14 +47,16 @@ from atsintc.gateware.controller import ATSIntc
 from atsintc.regmap import Params, RegisterMap
 
 PARAMS = Params(processes=2, priorities=2, ready_depth=1, vectors=2, blocked_depth=2,
-                channels=1, ipc_depth=1, queue="systolic")
+                channels=1, ipc_depth=1, queue="systolic", timers=2)
 # the task pool backend: 3 entries shared by every ready and blocked queue and mailbox
 # (used up within the depth), and the issue's size, 8 entries
-PARAMS_POOL = Params(processes=2, priorities=2, vectors=2, channels=1, ipc_depth=1, pool=3)
-PARAMS_POOL8 = Params(processes=2, priorities=2, vectors=2, channels=1, ipc_depth=1, pool=8)
+PARAMS_POOL = Params(processes=2, priorities=2, vectors=2, channels=1, ipc_depth=1, pool=3,
+                     timers=2)
+PARAMS_POOL8 = Params(processes=2, priorities=2, vectors=2, channels=1, ipc_depth=1, pool=8,
+                      timers=2)
 # the slow test's configuration: two entries per ready queue
 PARAMS_RD2 = Params(processes=2, priorities=2, ready_depth=2, vectors=2, blocked_depth=2,
-                    channels=1, ipc_depth=1, queue="systolic")
+                    channels=1, ipc_depth=1, queue="systolic", timers=2)
 CNT = 8                                         # width of the harness's counters
 
 
@@ -80,6 +82,12 @@ class ControllerFormal(Elaboratable):
         m.d.comb += Assume(~ResetSignal())
         for port in (bus.cyc, bus.stb, bus.we, bus.adr, bus.sel, bus.dat_w, dut.irq_in):
             m.d.comb += port.eq(AnySeq(len(port)))
+        # the time: any start below 256, then +0 or +1 per cycle (it never goes back).
+        # Small, like the words written: the deadline queue's ordering with any time
+        # and the keys' wrap-around are test_deadlineq_formal's
+        elapsed = Signal(8)
+        m.d.sync += elapsed.eq(elapsed + AnySeq(1))
+        m.d.comb += dut.mtime.eq(AnyConst(8) + elapsed)
         if self.data_bits < p.xlen:
             # words written are narrow (the properties are about control; the datapath
             # only carries them): keeps the solver's work per step small
@@ -152,7 +160,10 @@ class ControllerFormal(Elaboratable):
         is_deq = Signal()
         with m.If(pr.req):
             m.d.sync += is_deq.eq(~bus.we & deq_addr)
-        m.d.sync += tasks_out.eq(tasks_out + (bus.ack & is_deq & (bus.dat_r != 0)))
+        dq = pr.dq
+        cancelled = pr.cancel_r & dq.rm_found if dq is not None else C(0)
+        m.d.sync += tasks_out.eq(tasks_out + (bus.ack & is_deq & (bus.dat_r != 0)) +
+                                 cancelled)
         # a DEQUEUE returns a task of the best priority in its process's queue
         deq_proc = Signal(range(max(2, P)))
         with m.If(pr.req):
@@ -172,9 +183,17 @@ class ControllerFormal(Elaboratable):
         def popcount(x):
             return sum(x[i] for i in range(len(x)))
 
+        # (sleeping tasks: in the deadline queue, or an insert registered for it)
+        sleeping = dq.count + pr.sleep_r if dq is not None else C(0)
         inside = (sum(pr.ready.count[i] for i in range(P)) + popcount(pr.enq_r) +
                   sum(pr.blocked.count[v] for v in range(V)) + pr.bpush_r +
-                  popcount(pr.handler_v & ~pr.hclr_oh) + pr.hset_r)
+                  popcount(pr.handler_v & ~pr.hclr_oh) + pr.hset_r + sleeping)
+        if dq is not None:
+            # the deadline queue: never inserted when full, one operation per cycle, a
+            # due head moved only in a cycle with no other enqueue
+            check(~(dq.ins_valid & dq.full))
+            check(~(dq.ins_valid & dq.rm_valid))
+            check(~(pr.tfire & (pr.fire | pr.req & pr.wr)))
         check((tasks_in - tasks_out)[:CNT] == inside[:CNT])
         # USAGE: the tasks held (ready, in flight, blocked), not the handlers in slots,
         # and the messages in the mailboxes (lists V.. of the blocked queues)

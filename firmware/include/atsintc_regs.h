@@ -53,6 +53,7 @@
 #define ATSINTC_ERR_UNMAPPED                         (1u << 5)  /* access to an address with no register (write ignored, read returns 0) */
 #define ATSINTC_ERR_PENDING_OVERFLOW                 (1u << 6)  /* an interrupt arrived while the vector's pending counter was saturated (kernel window only; always 0 in process windows) */
 #define ATSINTC_ERR_HANDLER_BUSY                     (1u << 7)  /* a handler was registered on a channel that already has one waiting */
+#define ATSINTC_ERR_TIMER_FULL                       (1u << 8)  /* a SLEEP was refused: the deadline queue was full (or the controller has none: TIMERS = 0), or the process's QUOTA was reached or the task pool was empty */
 
 /* KERNEL window. Kernel-only control window at offset 0x0000. */
 
@@ -88,6 +89,24 @@
 #define ATSINTC_KERNEL_CONFIG2_PORTS_SHIFT           24
 #define ATSINTC_KERNEL_CONFIG2_PORTS_MASK            0xFF000000u  /* bus ports (one per hart) */
 
+/* TIME (read-only, reset 0x0): The time input (the SoC's mtime), bits XLEN-1..0. On RV32
+ * read TIME_HI, TIME, TIME_HI again and retry if TIME_HI changed.
+ */
+#define ATSINTC_KERNEL_TIME                          0x30u
+
+/* TIME_HI (read-only, reset 0x0): The time input, bits 63..32. */
+#define ATSINTC_KERNEL_TIME_HI                       0x38u
+
+/* CONFIG3 (read-only, reset 0x2020): Build parameters: the timers (constant). */
+#define ATSINTC_KERNEL_CONFIG3                       0x40u
+#define ATSINTC_KERNEL_CONFIG3_TIMERS_SHIFT          0
+#define ATSINTC_KERNEL_CONFIG3_TIMERS_MASK           0xFFu  /* entries of the deadline queue (0: no timers) */
+#define ATSINTC_KERNEL_CONFIG3_KEY_BITS_SHIFT        8
+#define ATSINTC_KERNEL_CONFIG3_KEY_BITS_MASK         0xFF00u  /* deadline bits the queue compares: a SLEEP deadline must be less than 2**(KEY_BITS-1) cycles after the time */
+
+/* TIMER_COUNT (read-only, reset 0x0): Entries in the deadline queue now (all processes). */
+#define ATSINTC_KERNEL_TIMER_COUNT                   0x48u
+
 /* READY_SUMMARY (read-only, reset 0x0): Bit p is set when process slot p has at least
  * one ready task.
  */
@@ -113,6 +132,8 @@
 #define ATSINTC_KERNEL_ERROR_PENDING_OVERFLOW_MASK   0x40u  /* an interrupt arrived while the vector's pending counter was saturated (kernel window only; always 0 in process windows) */
 #define ATSINTC_KERNEL_ERROR_HANDLER_BUSY_SHIFT      7
 #define ATSINTC_KERNEL_ERROR_HANDLER_BUSY_MASK       0x80u  /* a handler was registered on a channel that already has one waiting */
+#define ATSINTC_KERNEL_ERROR_TIMER_FULL_SHIFT        8
+#define ATSINTC_KERNEL_ERROR_TIMER_FULL_MASK         0x100u  /* a SLEEP was refused: the deadline queue was full (or the controller has none: TIMERS = 0), or the process's QUOTA was reached or the task pool was empty */
 
 /* READY_INFO[p], p = 0..3 (read-only, reset 0x0): Kernel view of process p's ready
  * queue.
@@ -155,10 +176,11 @@
 /* QUOTA[p], p = 0..3 (read/write, reset 0xFFFF): Entries process p may hold: its ready
  * tasks, the tasks blocked on the vectors it owns (a task woken from a vector stays
  * counted, now as ready; a VEC_CFG that gives a vector to another process moves its
- * blocked tasks' count with it) and the messages waiting in its channels (counted from
- * the SEND that delivers them to the RECV that takes them). A handler waiting in its
- * slot is not counted. An ENQUEUE or BLOCK beyond it is refused
- * (READY_FULL/BLOCKED_FULL), a SEND too (IPC_FULL); a handler that would become ready
+ * blocked tasks' count with it), the messages waiting in its channels (counted from the
+ * SEND that delivers them to the RECV that takes them) and its sleeping tasks (from the
+ * SLEEP to the DEQUEUE that takes them, or the CANCEL). A handler waiting in its slot is
+ * not counted. An ENQUEUE or BLOCK beyond it is refused (READY_FULL/BLOCKED_FULL), a
+ * SEND too (IPC_FULL), a SLEEP too (TIMER_FULL); a handler that would become ready
  * beyond it waits in its slot, as for a full ready queue (a SEND to a waiting handler
  * needs an entry for the message and one for the handler, else the message is taken and
  * the handler waits). A channel holds at most IPC_DEPTH messages, so senders can take at
@@ -227,6 +249,8 @@
 #define ATSINTC_PROC_ERROR_PENDING_OVERFLOW_MASK     0x40u  /* an interrupt arrived while the vector's pending counter was saturated (kernel window only; always 0 in process windows) */
 #define ATSINTC_PROC_ERROR_HANDLER_BUSY_SHIFT        7
 #define ATSINTC_PROC_ERROR_HANDLER_BUSY_MASK         0x80u  /* a handler was registered on a channel that already has one waiting */
+#define ATSINTC_PROC_ERROR_TIMER_FULL_SHIFT          8
+#define ATSINTC_PROC_ERROR_TIMER_FULL_MASK           0x100u  /* a SLEEP was refused: the deadline queue was full (or the controller has none: TIMERS = 0), or the process's QUOTA was reached or the task pool was empty */
 
 /* IRQ_ENABLE (read/write, reset 0x0): CPU notification (irq_out[p]) enables. */
 #define ATSINTC_PROC_IRQ_ENABLE                      0x30u
@@ -239,6 +263,44 @@
  * preemption hint).
  */
 #define ATSINTC_PROC_CUR_PRIO                        0x38u
+
+/* DEADLINE (read/write, reset 0x0): Deadline for SLEEP, bits XLEN-1..0 (on RV64 the
+ * whole 64-bit deadline, in the time input's units).
+ */
+#define ATSINTC_PROC_DEADLINE                        0x40u
+
+/* DEADLINE_HI (read/write, reset 0x0): Deadline for SLEEP, bits 63..32 (RV32; on RV64
+ * the upper half of DEADLINE).
+ */
+#define ATSINTC_PROC_DEADLINE_HI                     0x48u
+
+/* SLEEP (write-only, reset 0x0): Put a task to sleep until DEADLINE: it waits in the
+ * deadline queue and, once the time has reached its deadline, moves into this process's
+ * ready queue at its own priority (tasks leave the deadline queue in deadline order,
+ * equal deadlines in SLEEP order). It is at the head of an empty ready queue 2 cycles
+ * after the first cycle in which the time is at or past the deadline, unless the move
+ * waits (one cycle each) for a bus write being decided, a SLEEP or CANCEL being applied
+ * or a wake-engine move in that cycle, or (systolic backend) for room in the ready
+ * queue. A deadline already reached when the SLEEP is decided makes the task ready at
+ * once, as ENQUEUE would (READY_FULL if it may not). A deadline 2**(KEY_BITS-1) or more
+ * cycles after the time is refused with INVALID. A sleeping task counts against the
+ * process's QUOTA (and holds a pool entry) from the SLEEP until it is dequeued or
+ * cancelled; refused with TIMER_FULL when the deadline queue is full or the process may
+ * not take a new task.
+ */
+#define ATSINTC_PROC_SLEEP                           0x50u
+
+/* CANCEL (write-only, reset 0x0): Remove a sleeping task of this process: the deadline
+ * queue's entry with exactly this task word (the earliest deadline if several) leaves it
+ * and will not become ready; TIMER_STATUS.CANCELLED says whether one was found. A task
+ * whose deadline has passed and which has moved to the ready queue is not found there.
+ */
+#define ATSINTC_PROC_CANCEL                          0x58u
+
+/* TIMER_STATUS (read-only, reset 0x0): Timers of this process. */
+#define ATSINTC_PROC_TIMER_STATUS                    0x60u
+#define ATSINTC_PROC_TIMER_STATUS_CANCELLED_SHIFT    0
+#define ATSINTC_PROC_TIMER_STATUS_CANCELLED_MASK     0x1u  /* 1 if this process's last CANCEL found and removed its task, 0 if not (or no CANCEL yet) */
 
 /* BLOCK[v], v = 0..15 (write-only, reset 0x0): Block a task on interrupt vector v (v
  * must be owned by this process). Tasks blocked on v are woken oldest first, one per

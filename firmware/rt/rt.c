@@ -67,9 +67,9 @@ void rt_backend_init(void)
         KERNEL(ATSINTC_KERNEL_VEC_CFG(v)) = 0;     /* owner: process 0, edge mode */
     for (unsigned p = 0; p < RT_PROCS; p++) {
         KERNEL(ATSINTC_KERNEL_CAP(p)) = (1u << RT_PROCS) - 1;
-        RT_MMIO(RT_WIN(p) + ATSINTC_PROC_ERROR) = 0xFF;
+        RT_MMIO(RT_WIN(p) + ATSINTC_PROC_ERROR) = ~0u;
     }
-    KERNEL(ATSINTC_KERNEL_ERROR) = 0xFF;
+    KERNEL(ATSINTC_KERNEL_ERROR) = ~0u;
 #ifdef RT_IDLE_ACCT
     calibrate_idle();
 #endif
@@ -202,6 +202,86 @@ uint32_t rt_errors(void)
     return sw_errors;
 }
 
+/* ---- software timers ------------------------------------------------------------------ */
+static rt_task *timer_head;             /* sleeping tasks, earliest deadline first */
+
+static uint64_t deadline_of(const rt_task *t)
+{
+    return (uint64_t)t->dl_hi << 32 | t->dl_lo;
+}
+
+#if defined(BACKEND_SW)
+#define SYSCTL(reg) RT_MMIO(SOC_SYSCTL_BASE + (reg))
+
+/* mtimecmp = the head's deadline (all ones: none). The low word goes to all ones first,
+ * so that no intermediate value raises a spurious interrupt. */
+static void program_timer(void)
+{
+    uint64_t d = timer_head ? deadline_of(timer_head) : ~0ull;
+    SYSCTL(SOC_SYSCTL_MTIMECMP_LO) = ~0u;
+    SYSCTL(SOC_SYSCTL_MTIMECMP_HI) = (uint32_t)(d >> 32);
+    SYSCTL(SOC_SYSCTL_MTIMECMP_LO) = (uint32_t)d;
+}
+#else
+static void program_timer(void)
+{
+}
+#endif
+
+void rt_timer_expire(void)
+{
+    rt_task *t = timer_head;
+    if (!t)
+        return;
+    uint64_t now = rt_now();
+    if ((int64_t)(deadline_of(t) - now) > 0)
+        return;
+    do {
+        rt_task *n = t->next;
+        rt_q_push_locked(t);
+        t = n;
+    } while (t && (int64_t)(deadline_of(t) - now) <= 0);
+    timer_head = t;
+    program_timer();
+}
+
+void rt_sleep_until(rt_task *t, uint64_t deadline)
+{
+    rt_irq_off();
+    if ((int64_t)(deadline - rt_now()) <= 0) {
+        rt_q_push_locked(t);
+        rt_irq_on();
+        return;
+    }
+    t->dl_lo = (uint32_t)deadline;
+    t->dl_hi = (uint32_t)(deadline >> 32);
+    rt_task **pp = &timer_head;
+    while (*pp && (int64_t)(deadline_of(*pp) - deadline) <= 0)
+        pp = &(*pp)->next;
+    t->next = *pp;
+    *pp = t;
+    if (pp == &timer_head)
+        program_timer();
+    rt_irq_on();
+}
+
+int rt_cancel(rt_task *t)
+{
+    int found = 0;
+    rt_irq_off();
+    for (rt_task **pp = &timer_head; *pp; pp = &(*pp)->next) {
+        if (*pp == t) {
+            *pp = t->next;
+            found = 1;
+            if (pp == &timer_head)
+                program_timer();
+            break;
+        }
+    }
+    rt_irq_on();
+    return found;
+}
+
 #if defined(BACKEND_SW)
 
 #define PLIC(reg) RT_MMIO(SOC_PLIC_BASE + (reg))
@@ -221,7 +301,8 @@ void rt_backend_init(void)
         ;
     __asm__ volatile("csrw mtvec, %0" ::"r"(rt_trap_entry));
     __asm__ volatile("csrw %0, %1" ::"i"(SOC_CSR_MEIMASK), "r"(1u << SOC_EXT_IRQ_PLIC));
-    __asm__ volatile("csrs mie, %0" ::"r"(1u << 11));
+    program_timer();                    /* no timer yet: mtimecmp all ones */
+    __asm__ volatile("csrs mie, %0" ::"r"((1u << 11) | (1u << 7)));    /* MEIE, MTIE */
     __asm__ volatile("csrsi mstatus, 8");
 }
 
@@ -232,6 +313,10 @@ void rt_isr(void)
 {
     uint32_t cause;
     __asm__ volatile("csrr %0, mcause" : "=r"(cause));
+    if (cause == 0x80000007u) {         /* machine timer: the sleeping tasks that are due */
+        rt_timer_expire();
+        return;
+    }
     if (cause != 0x8000000Bu)
         soc_exit(0x100u | (cause & 0xFF));
     uint32_t id = PLIC(SOC_PLIC_CLAIM(0));
@@ -303,6 +388,7 @@ void rt_block(rt_task *t, unsigned v)
 
 void rt_poll_devices(void)
 {
+    rt_timer_expire();
     uint32_t m = RT_MMIO(SOC_IRQSRC_BASE + SOC_IRQSRC_LINES) & waitmask;
     while (m) {
         unsigned v = rt_lowbit[m & 0xFF];

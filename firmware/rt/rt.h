@@ -73,6 +73,9 @@
 #define rt_sort RT_NAME(rt_sort)
 #define rt_percentile RT_NAME(rt_percentile)
 #define rt_check RT_NAME(rt_check)
+#define rt_sleep_until RT_NAME(rt_sleep_until)
+#define rt_cancel RT_NAME(rt_cancel)
+#define rt_timer_expire RT_NAME(rt_timer_expire)
 #define console_putc rt_console_putc    /* console.h declares them under these names */
 #define console_puts rt_console_puts
 #define console_put_uint rt_console_put_uint
@@ -113,7 +116,8 @@ struct rt_task {
     uintptr_t win;          /* 12: ATS-INTC window of the task's process */
     rt_task *next;          /* 16: software ready-queue link */
     uint8_t prio, proc, done, flags;
-    uint32_t u[6];          /* coroutine locals */
+    uint32_t dl_lo, dl_hi;  /* 24: deadline while sleeping (sw and poll) */
+    uint32_t u[4];          /* coroutine locals */
 } __attribute__((aligned(ATSINTC_TCB_ALIGN)));
 
 /* ---- coroutine macros ---------------------------------------------------------------- */
@@ -150,6 +154,8 @@ struct rt_task {
     } while (0)
 
 #define RT_YIELD(t) RT_SUSPEND(t, rt_wake(t))
+#define RT_SLEEP_UNTIL(t, dl) RT_SUSPEND(t, rt_sleep_until(t, dl))
+#define RT_SLEEP(t, cycles) RT_SLEEP_UNTIL(t, rt_now() + (cycles))
 #define RT_AWAIT_IRQ(t, v) RT_SUSPEND(t, rt_block(t, v))
 #define RT_AWAIT_MSG(t, c) RT_SUSPEND(t, rt_listen(t, c))
 #define RT_END(t)                       \
@@ -187,6 +193,13 @@ static inline uint32_t rt_cyc(void)
     return v;
 }
 
+/* The time of the timers: the SoC's mtime (+1 per cycle from reset, like its CYCLE
+ * counter, which rt_init relates to mcycle; the runtime never writes MTIME). */
+static inline uint64_t rt_now(void)
+{
+    return rdcycle64() + (uint64_t)(int64_t)rt_cycle_offset;
+}
+
 /* ---- backend operations ------------------------------------------------------------------ */
 #if defined(BACKEND_HW)
 
@@ -215,6 +228,24 @@ static inline void rt_listen(rt_task *t, unsigned chan)
 static inline uint32_t rt_recv(rt_task *t, unsigned chan)
 {
     return RT_MMIO(t->win + ATSINTC_PROC_RECV(chan));
+}
+
+/* Sleep until `deadline` (mtime units): DEADLINE, DEADLINE_HI, then SLEEP = the task
+ * word; the controller makes the task ready when the time reaches the deadline (at once
+ * if it has). Used through RT_SLEEP_UNTIL / RT_SLEEP. */
+static inline void rt_sleep_until(rt_task *t, uint64_t deadline)
+{
+    RT_MMIO(t->win + ATSINTC_PROC_DEADLINE) = (uint32_t)deadline;
+    RT_MMIO(t->win + ATSINTC_PROC_DEADLINE_HI) = (uint32_t)(deadline >> 32);
+    RT_MMIO(t->win + ATSINTC_PROC_SLEEP) = t->word;
+}
+
+/* Cancel t's sleep: 1 if it was sleeping (it will not run until woken otherwise), 0 if
+ * it was not (its deadline had passed: it is ready, or has run). */
+static inline int rt_cancel(rt_task *t)
+{
+    RT_MMIO(t->win + ATSINTC_PROC_CANCEL) = t->word;
+    return RT_MMIO(t->win + ATSINTC_PROC_TIMER_STATUS) & ATSINTC_PROC_TIMER_STATUS_CANCELLED_MASK;
 }
 
 /* Raw queue operations (benchmark 1): process 0's window. */
@@ -317,6 +348,14 @@ static inline void rt_wake(rt_task *t)
 {
     rt_q_push(t);
 }
+
+/* Software timers (what an RTOS does): a list of sleeping tasks sorted by deadline
+ * (FIFO among equals); sw: the machine timer's mtimecmp is the head's deadline and its
+ * interrupt moves the due tasks to the ready queue; poll: the dispatch loop checks the
+ * head. rt_sleep_until with a deadline already reached makes the task ready at once. */
+void rt_sleep_until(rt_task *t, uint64_t deadline);
+int rt_cancel(rt_task *t);
+void rt_timer_expire(void);             /* move the due tasks (interrupts off) */
 
 #if defined(BACKEND_POLL)
 void rt_poll_devices(void);

@@ -181,9 +181,9 @@ static int atsintc_fini(void)
         idle &= (KERNEL(ATSINTC_KERNEL_VEC_STATUS(v)) & VEC_WAITING) == 0;
     for (unsigned p = 0; p < NPROC; p++) {
         KERNEL(ATSINTC_KERNEL_CAP(p)) = 0;
-        WIN(p, ATSINTC_PROC_ERROR) = 0xFF;
+        WIN(p, ATSINTC_PROC_ERROR) = ~0u;
     }
-    KERNEL(ATSINTC_KERNEL_ERROR) = 0xFF;
+    KERNEL(ATSINTC_KERNEL_ERROR) = ~0u;
     return idle;
 }
 

@@ -34,6 +34,7 @@ __all__ = ["Field", "Register", "Window", "ERRORS", "Params", "RegisterMap",
 WINDOW_SIZE = 0x1000
 STRIDE = 8
 PRIO_SHIFT = 1
+TIMER_KEY_BITS = 32             # deadline bits the deadline queue compares
 
 # Sticky error bits, shared by every window's ERROR register.
 ERRORS = [
@@ -54,6 +55,9 @@ ERRORS = [
     ("PENDING_OVERFLOW", "an interrupt arrived while the vector's pending counter was "
                          "saturated (kernel window only; always 0 in process windows)"),
     ("HANDLER_BUSY", "a handler was registered on a channel that already has one waiting"),
+    ("TIMER_FULL", "a SLEEP was refused: the deadline queue was full (or the controller "
+                   "has none: TIMERS = 0), or the process's QUOTA was reached or the task "
+                   "pool was empty"),
 ]
 
 
@@ -139,6 +143,16 @@ KERNEL = Window("KERNEL", "Kernel-only control window at offset 0x0000.", (
               "CONFIG1)"),
         Field("PORTS", 24, 8, "bus ports (one per hart)")),
         reset=lambda p: (p.pool if p.queue == "pool" else 0) | p.ports << 24),
+    Register("TIME", 0x030, "R", "The time input (the SoC's mtime), bits XLEN-1..0. "
+             "On RV32 read TIME_HI, TIME, TIME_HI again and retry if TIME_HI changed."),
+    Register("TIME_HI", 0x038, "R", "The time input, bits 63..32."),
+    Register("CONFIG3", 0x040, "R", "Build parameters: the timers (constant).", fields=(
+        Field("TIMERS", 0, 8, "entries of the deadline queue (0: no timers)"),
+        Field("KEY_BITS", 8, 8, "deadline bits the queue compares: a SLEEP deadline must "
+              "be less than 2**(KEY_BITS-1) cycles after the time")),
+        reset=lambda p: p.timers | (TIMER_KEY_BITS if p.timers else 0) << 8),
+    Register("TIMER_COUNT", 0x048, "R", "Entries in the deadline queue now (all "
+             "processes)."),
     Register("READY_SUMMARY", 0x018, "R",
              "Bit p is set when process slot p has at least one ready task."),
     Register("ERROR", 0x020, "RW1C", "Sticky error bits of the kernel window; write 1 to "
@@ -174,11 +188,13 @@ KERNEL = Window("KERNEL", "Kernel-only control window at offset 0x0000.", (
              "Entries process p may hold: its ready tasks, the tasks blocked on the "
              "vectors it owns (a task woken from a vector stays counted, now as ready; a "
              "VEC_CFG that gives a vector to another process moves its blocked tasks' "
-             "count with it) and the messages waiting in its channels (counted from the "
-             "SEND that delivers them to the RECV that takes them). A handler waiting in "
-             "its slot is not counted. An ENQUEUE or BLOCK beyond it is refused "
-             "(READY_FULL/BLOCKED_FULL), a SEND too (IPC_FULL); a handler that would "
-             "become ready beyond it waits in its slot, as for a full ready queue (a SEND "
+             "count with it), the messages waiting in its channels (counted from the "
+             "SEND that delivers them to the RECV that takes them) and its sleeping tasks "
+             "(from the SLEEP to the DEQUEUE that takes them, or the CANCEL). A handler "
+             "waiting in its slot is not counted. An ENQUEUE or BLOCK beyond it is refused "
+             "(READY_FULL/BLOCKED_FULL), a SEND too (IPC_FULL), a SLEEP too "
+             "(TIMER_FULL); a handler that would become ready beyond it waits in its "
+             "slot, as for a full ready queue (a SEND "
              "to a waiting handler needs an entry for the message and one for the "
              "handler, else the message is taken and the handler waits). A channel holds "
              "at most IPC_DEPTH messages, so senders can take at most IPC_DEPTH entries "
@@ -219,6 +235,34 @@ PROCESS = Window("PROCESS", "Window of process slot p at offset 0x1000 * (p + 1)
               "priority than CUR_PRIO"))),
     Register("CUR_PRIO", 0x038, "RW", "Priority of the task running now (for the "
              "preemption hint).", reset=0xFF),
+    Register("DEADLINE", 0x040, "RW", "Deadline for SLEEP, bits XLEN-1..0 (on RV64 the "
+             "whole 64-bit deadline, in the time input's units)."),
+    Register("DEADLINE_HI", 0x048, "RW", "Deadline for SLEEP, bits 63..32 (RV32; on RV64 "
+             "the upper half of DEADLINE)."),
+    Register("SLEEP", 0x050, "W",
+             "Put a task to sleep until DEADLINE: it waits in the deadline queue and, "
+             "once the time has reached its deadline, moves into this process's ready "
+             "queue at its own priority (tasks leave the deadline queue in deadline "
+             "order, equal deadlines in SLEEP order). It is at the head of an empty "
+             "ready queue 2 cycles after the first cycle in which the time is at or past "
+             "the deadline, unless the move waits (one cycle each) for a bus write being "
+             "decided, a SLEEP or CANCEL being applied or a wake-engine move in that "
+             "cycle, or (systolic backend) for room in the ready queue. A deadline "
+             "already reached when the SLEEP is decided makes the task ready at once, as "
+             "ENQUEUE would (READY_FULL if it may not). A deadline 2**(KEY_BITS-1) or "
+             "more cycles after the time is refused with INVALID. A sleeping task counts "
+             "against the process's QUOTA (and holds a pool entry) from the SLEEP until "
+             "it is dequeued or cancelled; refused with TIMER_FULL when the deadline "
+             "queue is full or the process may not take a new task."),
+    Register("CANCEL", 0x058, "W",
+             "Remove a sleeping task of this process: the deadline queue's entry with "
+             "exactly this task word (the earliest deadline if several) leaves it and "
+             "will not become ready; TIMER_STATUS.CANCELLED says whether one was found. "
+             "A task whose deadline has passed and which has moved to the ready queue "
+             "is not found there."),
+    Register("TIMER_STATUS", 0x060, "R", "Timers of this process.", fields=(
+        Field("CANCELLED", 0, 1, "1 if this process's last CANCEL found and removed "
+              "its task, 0 if not (or no CANCEL yet)"),)),
     Register("BLOCK", 0x100, "W", "Block a task on interrupt vector v (v must be owned "
              "by this process). Tasks blocked on v are woken oldest first, one per event. "
              "If an event is pending on v, no task is blocked on v and the process may "
@@ -258,11 +302,13 @@ class Params:
     queue: str = "pool"
     pool: int = 1024
     ports: int = 1
+    timers: int = 32
 
     LIMITS = {
         "processes": (1, 16), "priorities": (1, 8), "ready_depth": (1, 1024),
         "vectors": (1, 64), "blocked_depth": (1, 255), "channels": (1, 16),
         "ipc_depth": (1, 255), "pool": (2, 16384), "ports": (1, 8),
+        "timers": (0, 64),
     }
     QUEUES = ("pool", "systolic")
 

@@ -153,6 +153,7 @@ class ATSIntcAXI4Lite(wiring.Component):
             "bus": In(Signature(addr_width=self.addr_width, data_width=p.xlen)),
             "irq_in": In(p.vectors),
             "irq_out": Out(p.processes),
+            "mtime": In(64),
         })
 
     def elaborate(self, platform):
@@ -160,7 +161,8 @@ class ATSIntcAXI4Lite(wiring.Component):
         m.submodules.ctl = ctl = self.ctl
         wb, axi, X, sh = ctl.bus, self.bus, self.params.xlen, self.word_shift
         lanes = self.word_bytes
-        m.d.comb += [ctl.irq_in.eq(self.irq_in), self.irq_out.eq(ctl.irq_out)]
+        m.d.comb += [ctl.irq_in.eq(self.irq_in), self.irq_out.eq(ctl.irq_out),
+                     ctl.mtime.eq(self.mtime)]
 
         # ---- the controller's Wishbone port, driven from registers -------------------
         busy = Signal()                     # cyc = stb: an access on the controller
@@ -238,7 +240,7 @@ class ATSIntcAXI4Lite(wiring.Component):
 class FlatTop(Elaboratable):
     """:class:`ATSIntcAXI4Lite` with flat, plainly named ports for Verilog: ``clk``,
     ``rst``, ``s_axil_<member>`` (``s_axil_awaddr``, ..., ``s_axil_rready``),
-    ``irq_in``, ``irq_out``."""
+    ``irq_in``, ``irq_out``, ``mtime``."""
 
     PREFIX = "s_axil_"
 
@@ -246,6 +248,7 @@ class FlatTop(Elaboratable):
         self.ctl = ATSIntcAXI4Lite(params)
         self.irq_in = Signal(params.vectors, name="irq_in")
         self.irq_out = Signal(params.processes, name="irq_out")
+        self.mtime = Signal(64, name="mtime")
         self._bus = []                      # (port, the bus's signal, is an input)
         master = self.ctl.bus.signature.flip()      # the master's view: Out = to us
         for name, member in master.members.items():
@@ -254,7 +257,7 @@ class FlatTop(Elaboratable):
             self._bus.append((port, getattr(self.ctl.bus, name), member.flow == Out))
 
     def ports(self):
-        return [port for port, _, _ in self._bus] + [self.irq_in, self.irq_out]
+        return [port for port, _, _ in self._bus] + [self.irq_in, self.irq_out, self.mtime]
 
     def elaborate(self, platform):
         m = Module()

@@ -95,6 +95,7 @@ from amaranth.lib.wiring import In, Out
 from atsintc.gateware import wishbone
 from atsintc.gateware.admission import Admission
 from atsintc.gateware.blockingdeq import BlockingDequeue
+from atsintc.gateware.deadlineq import DeadlineQueue
 from atsintc.gateware.decoder import AddressDecoder
 from atsintc.gateware.errorbank import ErrorBank
 from atsintc.gateware.irqevents import IrqEvents
@@ -103,7 +104,8 @@ from atsintc.gateware.notify import Notification
 from atsintc.gateware.pending import PendingCounters
 from atsintc.gateware.ports import PortArbiter
 from atsintc.gateware.queues import BlockedQueues, ReadyQueues
-from atsintc.regmap import ERRORS, PRIO_SHIFT, WINDOW_SIZE, Params, RegisterMap
+from atsintc.regmap import (ERRORS, PRIO_SHIFT, TIMER_KEY_BITS, WINDOW_SIZE, Params,
+                            RegisterMap)
 from atsintc.gateware.wake import WakeEngine
 
 __all__ = ["ATSIntc"]
@@ -120,7 +122,9 @@ class ATSIntc(wiring.Component):
     ``bus[i]``, 3 cycles per access without contention), ``irq_in`` (``vectors``
     interrupt inputs, synchronous to the clock), ``irq_out`` (``processes`` CPU
     notification outputs, registered), ``hart_irq`` (``ports`` outputs: the OR of the
-    ``irq_out`` lines of the processes in ``HART_PROCS[h]``).
+    ``irq_out`` lines of the processes in ``HART_PROCS[h]``), ``mtime`` (64-bit input, the
+    timers' time: the SoC's ``mtime``, or any counter that never goes back and advances by at most
+    2**31 - 1 per cycle; deadlines are in its units).
     """
 
     def __init__(self, params=None, **kwargs):
@@ -139,6 +143,7 @@ class ATSIntc(wiring.Component):
             "irq_in": In(p.vectors),
             "irq_out": Out(p.processes),
             "hart_irq": Out(p.ports),
+            "mtime": In(64),
         })
 
     def elaborate(self, platform):
@@ -150,8 +155,10 @@ class ATSIntc(wiring.Component):
         self._decide_process(m, st)
         self._decide_ipc(m, st)
         self._decide_kernel(m, st)
+        self._decide_timer(m, st)
         self._execute(m, st)
         self._wake(m, st)
+        self._timer_move(m, st)
         self._enqueue(m, st)
         self._errors(m, st)
         self._probe_view(m, st)
@@ -235,9 +242,9 @@ class ATSIntc(wiring.Component):
                 m.d.comb += room[i].eq(~ready.full[i] & ~(enq_r[i] & (cnt == D - 1)))
 
         # entries held per process (USAGE, QUOTA) and in the pool; admission of new ones
-        # a process holds at most the pool, or its ready queue, every blocked queue and
-        # its mailboxes
-        most = p.pool if pool else D + V * p.blocked_depth + CH * p.ipc_depth
+        # a process holds at most the pool, or its ready queue, every blocked queue, its
+        # mailboxes and the deadline queue
+        most = p.pool if pool else D + V * p.blocked_depth + CH * p.ipc_depth + p.timers
         m.submodules.admission = adm = Admission(P, most, p.pool if pool else None)
         quota, usage = [adm.quota[i] for i in range(P)], [adm.usage[i] for i in range(P)]
         hroom = Signal(P)                       # a new task may enter ready queue p
@@ -518,6 +525,106 @@ class ATSIntc(wiring.Component):
         st.K, st.cfg_w, st.raise_v, st.vcfg, st.vcfg_cnt = K, cfg_w, raise_v, vcfg, vcfg_cnt
         st.vcfg_old, st.harts = vcfg_old, harts
 
+    def _decide_timer(self, m, st):
+        """Decide stage, timers: TIME, DEADLINE, SLEEP, CANCEL, TIMER_STATUS; the
+        deadline queue and its operations (registered for the execute stage)."""
+        p, P, X, read, H, wr, wdata, error = (st.p, st.P, st.X, st.read, st.H, st.wr, st.wdata,
+                                              st.error)
+        proc, proc_oh, ok_w, room_pr, entry_ok = (st.proc, st.proc_oh, st.ok_w, st.room_pr,
+                                                  st.entry_ok)
+        K, KB, time = "KERNEL", TIMER_KEY_BITS, self.mtime
+        read(H("TIME", K), time[:X])
+        read(H("TIME_HI", K), time[32:])
+        read(H("CONFIG3", K), self.map.lookup(K, "CONFIG3").reset_value(p))
+        deadline = [Signal(64, name=f"deadline{i}") for i in range(P)]
+        for i in range(P):
+            with m.If(wr & H("DEADLINE") & proc_oh[i]):
+                m.d.sync += deadline[i][:X].eq(wdata)
+            with m.If(wr & H("DEADLINE_HI") & proc_oh[i]):
+                m.d.sync += deadline[i][32:].eq(wdata[:32])
+        read(H("DEADLINE"), Array(deadline)[proc][:X])
+        read(H("DEADLINE_HI"), Array(deadline)[proc][32:])
+        # per process, registered: the deadline has been reached (deadline <= time), or
+        # it is too far for the queue's keys (>= 2**(KB-1) after the time)
+        passed, far = Signal(P), Signal(P)
+        for i in range(P):
+            diff = Signal(64, name=f"deadline_diff{i}")
+            m.d.comb += diff.eq(deadline[i] - time)
+            m.d.sync += [passed[i].eq(diff[63] | (diff == 0)),
+                         far[i].eq(~diff[63] & (diff[KB - 1:] != 0))]
+
+        # SLEEP: a deadline reached -> ready at once (like ENQUEUE); else the deadline
+        # queue (an entry of the process's QUOTA / the pool, a cell of the queue)
+        c = wr & H("SLEEP")
+        pa, fa = passed.bit_select(proc, 1), far.bit_select(proc, 1)
+        error("INVALID", c & (~ok_w | (~pa & fa)))
+        c_now = c & ok_w & pa
+        error("READY_FULL", c_now & ~room_pr)
+        st.bus_enq.append((c_now & room_pr, proc_oh, wdata))
+        c_park = c & ok_w & ~pa & ~fa
+        if p.timers:
+            m.submodules.timers = dq = DeadlineQueue(p.timers, key_bits=KB,
+                                                     width=X + len(proc))
+            tfree = ~dq.full
+        else:
+            dq, tfree = None, C(0)
+        error("TIMER_FULL", c_park & ~(tfree & entry_ok))
+        sleep_ins = Signal()
+        m.d.comb += sleep_ins.eq(c_park & tfree & entry_ok)
+        # CANCEL
+        c_cancel = wr & H("CANCEL")
+        error("INVALID", c_cancel & ~ok_w)
+        cancelled = Signal(P)
+        read(H("TIMER_STATUS"), cancelled.bit_select(proc, 1))
+        # registered for the execute stage (the word is push_word_r)
+        sleep_r, cancel_r = Signal(), Signal()
+        tkey_r = Signal(KB)
+        tproc_r = Signal.like(proc)
+        m.d.sync += [sleep_r.eq(sleep_ins), cancel_r.eq(c_cancel & ok_w),
+                     tkey_r.eq(Array(deadline)[proc][:KB]), tproc_r.eq(proc)]
+        count = dq.count if dq is not None else C(0)
+        read(H("TIMER_COUNT", K), count)
+        st.dq, st.sleep_ins, st.sleep_now = dq, sleep_ins, c_now & room_pr
+        st.sleep_r, st.cancel_r, st.tkey_r, st.tproc_r = sleep_r, cancel_r, tkey_r, tproc_r
+        st.cancelled = cancelled
+
+    def _timer_move(self, m, st):
+        """The deadline queue's execute-stage operations (SLEEP inserts, CANCEL removes)
+        and the move of a due head into its process's ready queue (``tfire``)."""
+        dq, P, X, room, onehot = st.dq, st.P, st.X, st.room, st.onehot
+        sleep_r, cancel_r, tkey_r, tproc_r = st.sleep_r, st.cancel_r, st.tkey_r, st.tproc_r
+        tfire = Signal()
+        hproc = Signal.like(tproc_r)
+        cancel_dec = Signal(P)
+        if dq is None:
+            m.d.comb += st.cancelled.eq(0)
+            st.tfire, st.tfire_oh, st.tfire_word, st.cancel_dec = tfire, C(0, P), C(0, X), \
+                cancel_dec
+            return
+        word = st.push_word_r
+        N = dq.depth
+        match = Signal(N)
+        m.d.comb += match.eq(Cat((dq.data[i][:X] == word) & (dq.data[i][X:] == tproc_r)
+                                 for i in range(N)))
+        m.d.comb += [
+            hproc.eq(dq.data[0][X:]),
+            dq.time.eq(self.mtime[:dq.key_bits]),
+            dq.ins_valid.eq(sleep_r), dq.ins_key.eq(tkey_r),
+            dq.ins_data.eq(Cat(word, tproc_r)),
+            # the head moves when due, in a cycle with no other enqueue (a bus write
+            # being decided, a wake) and no operation of the queue itself
+            tfire.eq(dq.head_due & ~st.wr_req & ~st.fire & ~sleep_r & ~cancel_r &
+                     room.bit_select(hproc, 1)),
+            dq.rm_valid.eq(cancel_r | tfire),
+            dq.rm_match.eq(Mux(cancel_r, match, 1)),
+            cancel_dec.eq(Mux(cancel_r & dq.rm_found, onehot(tproc_r, P), 0)),
+        ]
+        with m.If(cancel_r):
+            m.d.sync += st.cancelled.bit_select(tproc_r, 1).eq(dq.rm_found)
+        st.tfire, st.tfire_oh, st.tfire_word = tfire, Mux(tfire, onehot(hproc, P), 0), \
+            dq.data[0][:X]
+        st.cancel_dec = cancel_dec
+
     def _execute(self, m, st):
         """The read data, the DEQUEUE_WAIT state, the decide -> execute registers and
         the execute stage (queue pushes and pops, ``dat_r``)."""
@@ -671,9 +778,10 @@ class ATSIntc(wiring.Component):
         dec = Signal(P)
         inc_msg = Signal(P)
         dec_msg = Signal(P)
-        m.d.comb += [inc.eq(bus_enq_oh | Mux(park, proc_oh, 0) |
+        m.d.comb += [inc.eq(bus_enq_oh | Mux(park | st.sleep_ins, proc_oh, 0) |
                             Mux(fire & ~w2_isv, w2_poh, 0)),
-                     dec.eq(Mux(deq_r.any() & live & ready.head_valid, deq_r, 0)),
+                     dec.eq(Mux(deq_r.any() & live & ready.head_valid, deq_r, 0) |
+                            st.cancel_dec),
                      inc_msg.eq(Mux(c_send_ok, onehot(sq, P), 0)),
                      # (errwin_r[1:]: the process of the access in its execute cycle)
                      dec_msg.eq(Mux(recv_pop, errwin_r[1:], 0))]
@@ -681,10 +789,11 @@ class ATSIntc(wiring.Component):
                      adm.dec_msg.eq(dec_msg), adm.move.eq(vcfg), adm.move_from.eq(vcfg_old),
                      adm.move_to.eq(cfg_w.OWNER), adm.move_count.eq(vcfg_cnt)]
         m.d.sync += [
-            enq_r.eq(bus_enq_oh | Mux(fire, w2_poh, 0)),
+            enq_r.eq(bus_enq_oh | Mux(fire, w2_poh, 0) | st.tfire_oh),
             enq_word_r.eq(Mux(wr_req, Mux(H("SEND"), send_word, wdata),
-                              Mux(w2_isv, blocked.head_word,
-                                  onehot_mux(w2_oh[V:], handler, X)))),
+                              Mux(st.tfire, st.tfire_word,
+                                  Mux(w2_isv, blocked.head_word,
+                                      onehot_mux(w2_oh[V:], handler, X))))),
         ]
 
         m.d.comb += [ready.enq.eq(enq_r), ready.enq_word.eq(enq_word_r)]
@@ -737,9 +846,11 @@ class ATSIntc(wiring.Component):
             enq_r=enq_r, deq_r=deq_r, consume_r=consume_r, fire_v=fire_v,
             w2_oh=w2_oh, bpush_r=bpush_r, bpush_v_r=bpush_v_r, push_word_r=push_word_r,
             hset_r=hset_r, hclr_oh=hclr_oh, handler_v=handler_v, raise_r=raise_r,
+            dq=st.dq, sleep_r=st.sleep_r, cancel_r=st.cancel_r, tfire=st.tfire, fire=st.fire,
             # a task word accepted into the controller by the access decided now:
             # ENQUEUE, BLOCK (made ready or parked), HANDLER (made ready or kept)
-            task_in=any_of([cond for cond, _, _ in bus_enq[:3]] + [park, hset]))
+            task_in=any_of([cond for cond, _, _ in bus_enq[:3]] +
+                           [park, hset, st.sleep_now, st.sleep_ins]))
 
     def _notify(self, m, st):
         """``irq_out`` and ``hart_irq``."""

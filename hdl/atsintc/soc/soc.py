@@ -151,7 +151,8 @@ class SoCControl(wiring.Component):
     byte is still held), ``console``
     (``Out(stream.Signature(8))``: the bytes written to CONSOLE; a byte is held until
     ``ready``), ``exit`` (:data:`ExitSignature`), ``cycle`` (cycles since reset),
-    ``timer_irq`` (``mtime >= mtimecmp``).
+    ``timer_irq`` (``mtime >= mtimecmp``), ``mtime`` (the machine timer: +1 per cycle,
+    writable through MTIME_LO/HI; the ATS-INTC's ``mtime``).
     """
 
     addr_width = 3
@@ -164,13 +165,14 @@ class SoCControl(wiring.Component):
             "exit": Out(ExitSignature),
             "cycle": Out(64),
             "timer_irq": Out(1),
+            "mtime": Out(64),
         })
 
     def elaborate(self, platform):
         m = Module()
         bus, console = self.bus, self.console
         R = {k: v[0] // 4 for k, v in memmap.SYSCTL_REGS.items()}
-        mtime = Signal(64, name="mtime")
+        mtime = self.mtime
         mtimecmp = Signal(64, name="mtimecmp", init=(1 << 64) - 1)
         m.d.sync += [self.cycle.eq(self.cycle + 1), mtime.eq(mtime + 1),
                      self.exit.valid.eq(0)]
@@ -367,7 +369,8 @@ class SoC(wiring.Component):
             m.d.comb += lines.eq(self.irq_ext)
         if self.plic:
             m.d.comb += plic.src.eq(lines)
-        m.d.comb += [atsintc.irq_in.eq(lines), self.atsintc_irq.eq(atsintc.irq_out)]
+        m.d.comb += [atsintc.irq_in.eq(lines), self.atsintc_irq.eq(atsintc.irq_out),
+                     atsintc.mtime.eq(sysctl.mtime)]
         wiring.connect(m, wiring.flipped(self.console), sysctl.console)
         wiring.connect(m, wiring.flipped(self.exit), sysctl.exit)
 

@@ -8,6 +8,8 @@ Verilator SoC (:mod:`atsintc.tools.socsim`):
   lower-priority tasks), IPC and system-call one-way wake / round trip;
 * ``rt/sweep.c``: random device arrivals at offered loads 10..90 %, per-event latency
   (task start - device STAMP) percentiles and CPU cycles per event;
+* ``rt/timer_bench.c``: the timers: cost of a sleep and a cancel, deadline -> woken
+  task (idle and with 50% background load) p50/p99/max, a periodic task's jitter;
 * ``rt/rt_test.c``: functional checks.
 
 The firmware prints ``RESULT <bench> <backend> key=value ...`` lines (and ``LAT`` lines
@@ -31,8 +33,10 @@ BACKENDS = ("hw", "sw", "poll")
 RT_SOURCES = ["rt/rt.c", "rt/trap.S"]
 RT_TAIL = ["rt/rt_util.c"]
 
-FULL = dict(events=600, loads=(10, 20, 30, 40, 50, 60, 70, 80, 90), cdf_load=80)
-QUICK = dict(events=150, loads=(10, 50, 80, 90), cdf_load=80)
+FULL = dict(events=600, loads=(10, 20, 30, 40, 50, 60, 70, 80, 90), cdf_load=80,
+            periods=1000, timer_samples=200)
+QUICK = dict(events=150, loads=(10, 50, 80, 90), cdf_load=80, periods=1000,
+             timer_samples=100)
 
 _RESULT = re.compile(r"^RESULT (\S+) (\S+)((?: \S+=-?\d+)*)\s*$")
 
@@ -96,13 +100,16 @@ def run_all(out_dir="build", quick=False, log=print, jobs=2) -> dict:
         work.append(("bench", b, []))
         extra = sweep_flags + (["-DRT_IDLE_ACCT"] if b == "hw" else [])
         work.append(("sweep", b, extra))
+        work.append(("timer_bench", b, [f"-DPERIODS={cfg['periods']}",
+                                        f"-DNSAMPLES={cfg['timer_samples']}"]))
     log(f"[bench] {len(work)} simulations ({'quick' if quick else 'full'}), "
         f"{jobs} at a time ...")
     with ThreadPoolExecutor(max_workers=jobs) as ex:
         runs = list(ex.map(lambda w: _job(*w, log), work))
 
     res = {"config": dict(cfg, quick=quick), "backends": list(BACKENDS), "micro": {},
-           "sweep": {}, "cdf": {}, "checks": {}, "ok": all(r["ok"] for r in runs),
+           "timers": {}, "sweep": {}, "cdf": {}, "checks": {},
+           "ok": all(r["ok"] for r in runs),
            "runs": [{k: r[k] for k in ("program", "backend", "ok", "exit_code", "cycles",
                                        "seconds")} for r in runs]}
     for r in runs:
@@ -113,6 +120,9 @@ def run_all(out_dir="build", quick=False, log=print, jobs=2) -> dict:
         if r["program"] == "bench":
             for bench, rows in r["results"].items():
                 res["micro"].setdefault(bench, {})[b] = rows[0]
+        elif r["program"] == "timer_bench":
+            for bench, rows in r["results"].items():
+                res["timers"].setdefault(bench, {})[b] = rows[0]
         elif r["program"] == "sweep":
             res["sweep"][b] = r["results"].get("load", [])
             if r["lat"]:
@@ -155,6 +165,16 @@ def _targets(res):
     if 80 in rows["hw"] and 80 in rows["sw"]:
         h, s = rows["hw"][80]["p99"], rows["sw"][80]["p99"]
         t["p99_at_80_le_third_of_sw"] = [round(h / max(s, 1), 3), 3 * h <= s]
+    tm = res.get("timers", {})
+    try:
+        h, s = tm["timer_idle"]["hw"]["p50"], tm["timer_idle"]["sw"]["p50"]
+        t["timer_idle_le_30"] = [h, h <= 30]
+        t["timer_idle_5x_below_sw"] = [round(s / max(h, 1), 2), s >= 5 * h]
+        for kind in ("periodic_idle", "periodic_load"):
+            h, s = tm[kind]["hw"]["jitter"], tm[kind]["sw"]["jitter"]
+            t[f"{kind}_jitter_le_fifth_of_sw"] = [f"{h} vs {s}", 5 * h <= s]
+    except KeyError:
+        pass
     speed = res.get("sim_speed", {}).get("mcycles_per_second")
     if speed is not None:
         t["sim_speed_ge_1_5_mcycles_per_s"] = [speed, speed >= 1.5]
@@ -234,6 +254,21 @@ MICRO_ROWS = [
 ]
 
 
+# (bench, RESULT key, row label) of the timer rows (rt/timer_bench.c)
+TIMER_ROWS = [
+    ("timer_cost", "sleep", "sleep (cycles)"),
+    ("timer_cost", "cancel", "cancel (cycles)"),
+    ("timer_idle", "p50", "deadline -> task, idle p50"),
+    ("timer_idle", "p99", "deadline -> task, idle p99"),
+    ("timer_idle", "max", "deadline -> task, idle max"),
+    ("timer_load", "p50", "deadline -> task, 50% load p50"),
+    ("timer_load", "p99", "deadline -> task, 50% load p99"),
+    ("timer_load", "max", "deadline -> task, 50% load max"),
+    ("periodic_idle", "jitter", "periodic jitter, idle"),
+    ("periodic_load", "jitter", "periodic jitter, 50% load"),
+]
+
+
 def format_table(results) -> str:
     """Side-by-side text table (hw / sw / poll) of a :func:`run_all` result."""
     bs = results.get("backends", list(BACKENDS))
@@ -241,6 +276,10 @@ def format_table(results) -> str:
     lines.append("-" * len(lines[0]))
     for bench, key, label in MICRO_ROWS:
         vals = [_get(results, bench, b, key) for b in bs]
+        lines.append(f"{label:34s}" + "".join(f"{'-' if v is None else v:>10}"
+                                               for v in vals))
+    for bench, key, label in TIMER_ROWS:
+        vals = [results.get("timers", {}).get(bench, {}).get(b, {}).get(key) for b in bs]
         lines.append(f"{label:34s}" + "".join(f"{'-' if v is None else v:>10}"
                                                for v in vals))
     rows = {b: {r["load"]: r for r in results.get("sweep", {}).get(b, [])} for b in bs}

@@ -62,6 +62,8 @@ def _controller_args(p):
     arg("--ipc-depth", "ipc_depth", "pending messages per channel")
     arg("--ports", "ports", "bus ports, one per hart (Wishbone only; with more than one "
         "the Verilog ports are wb0_*, wb1_*, ...)")
+    arg("--timers", "timers", "entries of the deadline queue (SLEEP / CANCEL); 0: no "
+        "timers")
     p.add_argument("--data-width", type=int, choices=[32, 64], default=d.xlen,
                    help=f"bus and task-word width, RV32 or RV64 (default {d.xlen})")
 
@@ -97,7 +99,7 @@ def _params(args):
                   ready_depth=args.depth, vectors=args.vectors,
                   blocked_depth=args.blocked_depth, channels=args.channels,
                   ipc_depth=args.ipc_depth, xlen=args.data_width, queue=args.queue,
-                  pool=args.pool, ports=args.ports)
+                  pool=args.pool, ports=args.ports, timers=args.timers)
 
 
 def _write(path, text):

@@ -2,7 +2,9 @@
 
 ``clk``, ``rst`` (synchronous, active high), ``wb_cyc``, ``wb_stb``, ``wb_we``,
 ``wb_adr`` (word address), ``wb_sel``, ``wb_dat_w``, ``wb_dat_r``, ``wb_ack``,
-``irq_in[vectors-1:0]``, ``irq_out[processes-1:0]``, ``hart_irq[ports-1:0]``; with
+``irq_in[vectors-1:0]``, ``irq_out[processes-1:0]``, ``hart_irq[ports-1:0]``,
+``mtime[63:0]`` (the timers' time, e.g. the SoC's ``mtime``; see ``SLEEP``. Not
+``time``: a Verilog keyword); with
 several ports (``Params.ports``) ``wb0_*``, ``wb1_*``, ... With ``bus="axi4lite"``
 (:mod:`atsintc.gateware.axi4lite`) an AXI4-Lite slave ``s_axil_*`` (byte addresses) replaces
 the ``wb_*`` ports.
@@ -35,10 +37,11 @@ class FlatTop(Elaboratable):
         self.irq_in = Signal(params.vectors, name="irq_in")
         self.irq_out = Signal(params.processes, name="irq_out")
         self.hart_irq = Signal(params.ports, name="hart_irq")
+        self.mtime = Signal(64, name="mtime")
 
     def ports(self):
         return [s for _, flat in self.buses for s in flat.values()] + [
-            self.irq_in, self.irq_out, self.hart_irq]
+            self.irq_in, self.irq_out, self.hart_irq, self.mtime]
 
     def elaborate(self, platform):
         m = Module()
@@ -48,7 +51,7 @@ class FlatTop(Elaboratable):
                          if f not in ("dat_r", "ack")]
             m.d.comb += [flat["dat_r"].eq(b.dat_r), flat["ack"].eq(b.ack)]
         m.d.comb += [c.irq_in.eq(self.irq_in), self.irq_out.eq(c.irq_out),
-                     self.hart_irq.eq(c.hart_irq)]
+                     self.hart_irq.eq(c.hart_irq), c.mtime.eq(self.mtime)]
         return m
 
 
@@ -77,11 +80,13 @@ def controller_verilog(params=Params(), name="atsintc", bus="wishbone"):
         f"--priorities {p.priorities} --queue {p.queue} --pool {p.pool} "
         f"--depth {p.ready_depth} --vectors {p.vectors} "
         f"--blocked-depth {p.blocked_depth} --channels {p.channels} "
-        f"--ipc-depth {p.ipc_depth} --data-width {p.xlen} --ports {p.ports} --bus {bus}\n"
+        f"--ipc-depth {p.ipc_depth} --data-width {p.xlen} --ports {p.ports} "
+        f"--timers {p.timers} --bus {bus}\n"
         f"// Parameters: processes={p.processes} priorities={p.priorities} "
         f"queue={p.queue} pool={p.pool} ready_depth={p.ready_depth} vectors={p.vectors} "
         f"blocked_depth={p.blocked_depth} "
-        f"channels={p.channels} ipc_depth={p.ipc_depth} xlen={p.xlen} ports={p.ports}\n"
+        f"channels={p.channels} ipc_depth={p.ipc_depth} xlen={p.xlen} ports={p.ports} "
+        f"timers={p.timers}\n"
         f"// Address space: {p.size:#x} bytes (kernel window + {p.processes} process "
         f"windows of 0x1000).\n"
         f"{bus_text}"

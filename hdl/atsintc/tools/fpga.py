@@ -57,14 +57,17 @@ PORT_STAGES = {"ecp5": 2, "ice40": 1}
 
 
 def config_params(config) -> Params:
-    """A :class:`Params` for ``(processes, size, vectors, queue)`` (``queue`` defaults
-    to ``"systolic"``; or a Params as is)."""
+    """A :class:`Params` for ``(processes, size, vectors, queue, timers)`` (``queue``
+    defaults to ``"systolic"``, ``timers`` to the :class:`Params` default; or a Params
+    as is)."""
     if isinstance(config, Params):
         return config
     processes, size, vectors, *rest = config
     queue = rest[0] if rest else "systolic"
+    timers = int(rest[1]) if len(rest) > 1 else Params().timers
     common = dict(processes=processes, priorities=8, vectors=vectors,
-                  channels=min(4, processes), ipc_depth=4, xlen=32, queue=queue)
+                  channels=min(4, processes), ipc_depth=4, xlen=32, queue=queue,
+                  timers=timers)
     if queue == "pool":
         return Params(pool=size, **common)
     return Params(ready_depth=size, blocked_depth=min(16, size), **common)
@@ -113,7 +116,8 @@ def _pinless(dut):
 
 def _name(p: Params) -> str:
     size = f"pool{p.pool}" if p.queue == "pool" else f"d{p.ready_depth}-b{p.blocked_depth}"
-    return f"atsintc-p{p.processes}-q{p.priorities}-{size}-v{p.vectors}-c{p.channels}"
+    return (f"atsintc-p{p.processes}-q{p.priorities}-{size}-v{p.vectors}-c{p.channels}"
+            f"-t{p.timers}")
 
 
 def synth_report(configs=None, families=("ecp5", "ice40"), log=print, *, seed=1,
@@ -164,7 +168,7 @@ def synth_report(configs=None, families=("ecp5", "ice40"), log=print, *, seed=1,
             r.update(processes=p.processes, priorities=p.priorities, queue=p.queue,
                      pool=p.pool if pool else None, depth=None if pool else p.ready_depth,
                      vectors=p.vectors, blocked_depth=None if pool else p.blocked_depth,
-                     channels=p.channels, target_mhz=target)
+                     channels=p.channels, timers=p.timers, target_mhz=target)
             log(f"[fpga] {family}: {name}: {r['luts']} LUTs, {r['ffs']} FFs "
                 f"({r['wrapper_ffs']} of them port registers), RAM {r['ram']}, "
                 f"Fmax {r['fmax_mhz']} MHz, {r['seconds']} s")
@@ -179,9 +183,9 @@ def _ram_text(ram):
 
 def format_markdown(rows) -> str:
     """A Markdown table of :func:`synth_report` rows."""
-    out = ["| Device | Queues | Processes x prio | Tasks | Vectors | Channels "
+    out = ["| Device | Queues | Processes x prio | Tasks | Vectors | Channels | Timers "
            "| LUTs | FFs (port regs) | BRAM / LUTRAM | Fmax (MHz) | Time (s) |",
-           "|---|---|---|---|---|---|---|---|---|---|---|"]
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ffs = "-" if r["ffs"] is None else f"{r['ffs']} ({r['wrapper_ffs']})"
         if r.get("queue", "systolic") == "pool":
@@ -191,7 +195,7 @@ def format_markdown(rows) -> str:
         out.append(
             f"| {r['device']} | {r.get('queue', 'systolic')} "
             f"| {r['processes']} x {r['priorities']} | {tasks} "
-            f"| {r['vectors']} | {r['channels']} | {r['luts']} "
+            f"| {r['vectors']} | {r['channels']} | {r.get('timers', 0)} | {r['luts']} "
             f"| {ffs} | {_ram_text(r['ram'])} "
             f"| {'-' if r['fmax_mhz'] is None else r['fmax_mhz']} "
             f"| {'-' if r['seconds'] is None else r['seconds']} |")
@@ -259,9 +263,10 @@ def main(argv=None):
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--family", action="append", choices=["ecp5", "ice40"],
                     help="family (repeatable; default both)")
-    ap.add_argument("--config", action="append", metavar="P,N,V[,QUEUE]",
-                    help="processes,size,vectors[,pool|systolic]: size = pool entries "
-                         "or ready depth (systolic, the default QUEUE) (repeatable; default "
+    ap.add_argument("--config", action="append", metavar="P,N,V[,QUEUE[,TIMERS]]",
+                    help="processes,size,vectors[,pool|systolic[,timers]]: size = pool "
+                         "entries or ready depth (systolic, the default QUEUE); timers = "
+                         "deadline-queue entries (default 32) (repeatable; default "
                          "DEFAULT_CONFIGS per family)")
     ap.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     ap.add_argument("--taskpool", metavar="SIZE,LISTS",
@@ -303,12 +308,15 @@ def main(argv=None):
         for c in args.config:
             parts = c.split(",")
             try:
-                if len(parts) not in (3, 4) or (len(parts) == 4 and
-                                                parts[3] not in Params.QUEUES):
+                if len(parts) not in (3, 4, 5) or (len(parts) >= 4 and
+                                                   parts[3] not in Params.QUEUES):
                     raise ValueError
-                configs.append(tuple(int(x) for x in parts[:3]) + tuple(parts[3:]))
-            except ValueError:
-                ap.error(f"--config takes P,N,V or P,N,V,pool|systolic, not {c!r}")
+                configs.append(tuple(int(x) for x in parts[:3]) + tuple(parts[3:4]) +
+                               tuple(int(x) for x in parts[4:]))
+                config_params(configs[-1])          # the parameters' own checks
+            except ValueError as e:
+                ap.error(f"--config takes P,N,V or P,N,V,pool|systolic[,TIMERS], not {c!r}"
+                         + (f" ({e})" if str(e) else ""))
     rows = synth_report(configs, families)
     table = format_markdown(rows)
     print(table)
