@@ -43,7 +43,8 @@ class ATSIntcModel:
         self.usage = [0] * P      # ready + blocked on owned vectors + messages received
         self.pool = p.queue == "pool"
         # timers: the time input (set by the testbench), DEADLINE per process, the
-        # deadline queue (deadline, seq, process, word), each process's last CANCEL
+        # deadline queue (deadline, seq, process, word, kind, link), each process's last
+        # CANCEL. kind: "sleep", "block" (link: the vector), "handler" (link: channel)
         self.time = 0
         self.deadline = [0] * P
         self.timers = []
@@ -143,7 +144,7 @@ class ATSIntcModel:
         tasks woken. Like the hardware, each step takes the lowest source that can
         move, other than the one moved in the step before (the hardware moves one
         task per cycle, one every other cycle from the same source)."""
-        woken = self._expire_timers()
+        woken = self._expire_timers() + self._event_wakes()
         last = None
         while True:
             self._level_events()
@@ -175,13 +176,41 @@ class ATSIntcModel:
         moved = 0
         self.timers.sort(key=lambda t: (t[0], t[1]))
         while self.timers and self.timers[0][0] <= self.time:
-            _, _, proc, word = self.timers[0]
+            _, _, proc, word, kind, _ = self.timers[0]
             if self.ready_full(proc):
                 break
             self.timers.pop(0)
+            if kind != "sleep":
+                word |= 1                       # woken by the deadline
             self._push_ready(proc, word, new=False)
             moved += 1
         return moved
+
+    def timed_waiter(self, kind, proc, link):
+        return any(t[4] == kind and t[5] == link and (kind == "block" or t[2] == proc)
+                   for t in self.timers)
+
+    def _event_wakes(self):
+        """Timed waiters whose event has come (a pending event on the vector and no
+        BLOCK waiter there; a message in the channel), earliest deadline first, each
+        into its process's ready queue with bit 0 cleared. One at a time, like the
+        hardware; returns the number moved."""
+        moved = 0
+        while True:
+            self.timers.sort(key=lambda t: (t[0], t[1]))
+            for i, (_, _, proc, word, kind, link) in enumerate(self.timers):
+                if self.ready_full(proc):
+                    continue
+                if kind == "block" and self.pending[link] and not self.blocked[link]:
+                    self.pending[link] -= 1
+                    break
+                if kind == "handler" and self.mailbox[proc * self.p.channels + link]:
+                    break
+            else:
+                return moved
+            del self.timers[i]
+            self._push_ready(proc, word & ~1, new=False)
+            moved += 1
 
     # -- bus -------------------------------------------------------------------------
     def access(self, offset, write, value=0, sel=None):
@@ -346,7 +375,8 @@ class ATSIntcModel:
             return "PERMISSION"
         if not self.task_ok(word):
             return "INVALID"
-        if self.pending[v_idx] and not self.blocked[v_idx] and self.ready_room(proc):
+        if (self.pending[v_idx] and not self.blocked[v_idx] and
+                not self.timed_waiter("block", proc, v_idx) and self.ready_room(proc)):
             # the event is taken at once only when nobody waits (oldest waiter first)
             self.pending[v_idx] -= 1
             self._push_ready(proc, word)
@@ -363,7 +393,7 @@ class ATSIntcModel:
         ch = proc * self.p.channels + c
         if not self.task_ok(word):
             return "INVALID"
-        if self.handler[ch] is not None:
+        if self.handler[ch] is not None or self.timed_waiter("handler", proc, c):
             return "HANDLER_BUSY"
         if self.mailbox[ch] and self.ready_room(proc):
             self._push_ready(proc, word)
@@ -405,25 +435,65 @@ class ATSIntcModel:
             return 0
         return self.deadline[proc] >> 32
 
+    def _timed(self, proc, word, now, kind, link):
+        """SLEEP / BLOCK_UNTIL / HANDLER_UNTIL once their own checks passed: ``now`` (a
+        word, or None) -> ready at once; else a reached deadline -> ready at once
+        (bit 0 set for a timed wait); else the deadline queue."""
+        diff = (self.deadline[proc] - self.time) % (1 << 64)
+        reached = diff == 0 or diff >= 1 << 63
+        # too far: from the time, or from the earliest deadline held if it has passed
+        lag = max([0] + [self.time - t[0] for t in self.timers])
+        if not reached and diff + lag >= 1 << (TIMER_KEY_BITS - 1):
+            return "INVALID"
+        if now is not None:
+            self._push_ready(proc, now)
+            return 0
+        if reached:
+            if not self.ready_room(proc):
+                return "READY_FULL"
+            self._push_ready(proc, word if kind == "sleep" else word | 1)
+            return 0
+        if len(self.timers) >= self.p.timers or not self.entry_ok(proc):
+            return "TIMER_FULL"
+        self.timers.append((self.deadline[proc], self.seq, proc, word, kind, link))
+        self.seq += 1
+        self.usage[proc] += 1
+        return 0
+
     def _process_sleep(self, proc, idx, w, word):
         if not self.task_ok(word):
             return "INVALID"
-        diff = (self.deadline[proc] - self.time) % (1 << 64)
-        if diff == 0 or diff >= 1 << 63:            # reached: ready at once
-            return self._process_enqueue(proc, idx, w, word)
-        if diff >= 1 << (TIMER_KEY_BITS - 1):
+        return self._timed(proc, word, None, "sleep", 0)
+
+    def _process_block_until(self, proc, v, w, word):
+        if self.owner[v] != proc:
+            return "PERMISSION"
+        if not self.task_ok(word) or not word >> 1:
             return "INVALID"
-        if len(self.timers) >= self.p.timers or not self.entry_ok(proc):
-            return "TIMER_FULL"
-        self.timers.append((self.deadline[proc], self.seq, proc, word))
-        self.seq += 1
-        self.usage[proc] += 1
+        take = (self.pending[v] and not self.blocked[v] and
+                not self.timed_waiter("block", proc, v) and self.ready_room(proc))
+        n = len(self.timers)
+        r = self._timed(proc, word, word & ~1 if take else None, "block", v)
+        if r == 0 and take:
+            self.pending[v] -= 1
+        if r == 0 and (take or len(self.timers) > n):       # waiting or served: the
+            self.gate[v] = 1                                # level-mode gate opens
+        return r
+
+    def _process_handler_until(self, proc, c, w, word):
+        ch = proc * self.p.channels + c
+        if not self.task_ok(word) or not word >> 1:
+            return "INVALID"
+        if self.handler[ch] is not None or self.timed_waiter("handler", proc, c):
+            return "HANDLER_BUSY"
+        now = word & ~1 if self.mailbox[ch] and self.ready_room(proc) else None
+        return self._timed(proc, word, now, "handler", c)
 
     def _process_cancel(self, proc, idx, w, word):
         if not self.task_ok(word):
             return "INVALID"
         self.timers.sort(key=lambda t: (t[0], t[1]))
-        for i, (_, _, q, tw) in enumerate(self.timers):
+        for i, (_, _, q, tw, _, _) in enumerate(self.timers):
             if q == proc and tw == word:
                 del self.timers[i]
                 self.usage[proc] -= 1

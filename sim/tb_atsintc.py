@@ -123,7 +123,11 @@ class Env:
         self.model.write(offset, value, sel)
         await self._wakes(self.model.settle())
         if TRACE:
-            self.dut._log.info(f"W {offset:#06x} <- {value:#x}")
+            m = self.model
+            timers = [(hex(t[3]), t[4], t[5], hex(t[0])) for t in m.timers[:3]]
+            self.dut._log.info(f"W {offset:#06x} <- {value:#x} (pending {m.pending} "
+                               f"time {m.time:#x} timers {timers} "
+                               f"ready {[hex(r[2]) for r in m.ready[0]]})")
 
     async def _wakes(self, woken):
         """An access that made room in a ready queue lets the model wake blocked tasks
@@ -526,8 +530,8 @@ async def test_random(dut):
 async def random_timer_op(e, rnd, p, word, sleeping):
     """One random timer operation of the random test: a DEADLINE (reached, now, near,
     equal to another, at and beyond the compare window, any 64-bit value), SLEEP,
-    CANCEL (of a sleeping task, a woken one or any word), the registers, or a step of
-    the time (which lets the due timers move)."""
+    BLOCK_UNTIL, HANDLER_UNTIL, CANCEL (of a waiting task, a woken one or any word), the
+    registers, or a step of the time (which lets the due timers move)."""
     r = rnd.random()
     if r < 0.25:
         window = 1 << (MAP_KEY_BITS - 1)
@@ -539,7 +543,19 @@ async def random_timer_op(e, rnd, p, word, sleeping):
         if PARAMS.xlen == 32 or rnd.random() < 0.2:
             await e.write(PR(p, "DEADLINE_HI"), dl >> 32)
     elif r < 0.50:
-        await e.write(PR(p, "SLEEP"), word)
+        k = rnd.random()
+        if k < 0.5:
+            await e.write(PR(p, "SLEEP"), word)
+        elif k < 0.8:
+            v = rnd.randrange(PARAMS.vectors)
+            if rnd.random() < 0.8:
+                p = e.model.owner[v]
+            await e.write(PR(p, "BLOCK_UNTIL", v), word)
+        else:
+            await e.write(PR(p, "HANDLER_UNTIL", rnd.randrange(PARAMS.channels)), word)
+        await e.settle()
+        await e.read(PR(p, "ERROR"))        # accepted or refused: as the model says
+        await e.read(K("TIMER_COUNT"))
         sleeping.append((p, word))
         del sleeping[:-16]
     elif r < 0.62:
@@ -1024,6 +1040,8 @@ async def test_dense_random(dut):
     blocked_out = [[] for _ in range(V)]       # blocked on v, not yet dequeued (order)
     direct = {}                                # ENQUEUEd word -> process
     slept = {}                                 # SLEEPing or woken word -> process
+    timed_v = {}                               # BLOCK_UNTIL word -> vector
+    timed_wakes = [0] * V                      # events taken by BLOCK_UNTIL waiters
     handler_out = [None] * S
     handler_of = {}
     msgs = [[] for _ in range(S)]
@@ -1053,6 +1071,11 @@ async def test_dense_random(dut):
                 sum(1 for s in range(S) if s // CH == p and handler_out[s] is not None))
 
     def came_out(p, w):
+        if w & ~1 in timed_v:               # a timed wait: bit 0 is the cause
+            v = timed_v.pop(w & ~1)
+            if not w & 1:
+                timed_wakes[v] += 1
+            w &= ~1
         assert w not in seen, f"task {w:#x} came out twice"
         assert w not in ghosts, f"refused partial write {w:#x} came out"
         seen.add(w)
@@ -1157,6 +1180,27 @@ async def test_dense_random(dut):
                 ghosts.add(w)
                 refused[0] += 1
                 await raw(e, PR(p, "ERROR"), True, err)
+        elif r < 0.965:
+            # BLOCK_UNTIL racing the storm's edges: woken by an event (bit 0 = 0,
+            # counted as a wake of the vector) or by its deadline (bit 0 = 1)
+            v = rnd.randrange(V)
+            dl = now[0] + rnd.randrange(-2, 40)
+            q = owner[v]
+            await raw(e, PR(q, "DEADLINE"), True, dl & ((1 << PARAMS.xlen) - 1))
+            if PARAMS.xlen == 32:
+                await raw(e, PR(q, "DEADLINE_HI"), True, dl >> 32)
+            w = new_task(rnd.randrange(PARAMS.priorities))
+            slept[w] = q
+            timed_v[w] = v
+            await raw(e, PR(q, "BLOCK_UNTIL", v), True, w)
+            bits = ERR["TIMER_FULL"] | ERR["READY_FULL"]
+            err = await raw(e, PR(q, "ERROR")) & bits
+            if err:
+                del slept[w]
+                del timed_v[w]
+                ghosts.add(w)
+                refused[0] += 1
+                await raw(e, PR(q, "ERROR"), True, err)
         elif r < 0.98 and slept:
             # CANCEL a sleeping task, racing its deadline: removed (and never comes
             # out) or not found (it has moved to the ready queue, or came out)
@@ -1165,6 +1209,7 @@ async def test_dense_random(dut):
             await raw(e, PR(q, "CANCEL"), True, w)
             if await raw(e, PR(q, "TIMER_STATUS")) & 1:
                 del slept[w]
+                timed_v.pop(w, None)
                 ghosts.add(w)
                 cancels[0] += 1
         else:
@@ -1180,7 +1225,7 @@ async def test_dense_random(dut):
     for v in range(V):
         pend, blk, _ = await vec_status(e, v)
         assert blk == len(blocked_out[v]), (v, blk, blocked_out[v])
-        woken = blocks[v] - blk
+        woken = blocks[v] - blk + timed_wakes[v]
         assert woken + pend == edges[v] + raises[v], \
             f"vector {v}: {woken} woken + {pend} pending != {edges[v]} edges + " \
             f"{raises[v]} raises"
@@ -1382,3 +1427,89 @@ async def test_timer_full(dut):
     await raw(e, PR(p, "CANCEL"), True, task(1, 0))
     assert await raw(e, PR(p, "TIMER_STATUS")) == 0
     assert await raw(e, K("TIMER_COUNT")) == 0 and await raw(e, K("USAGE", p)) == 0
+
+
+@cocotb.test(skip=PARAMS.timers == 0)
+async def test_timeout_races_the_event(dut):
+    """BLOCK_UNTIL with deadline D and an interrupt edge in every cycle relation to D
+    (6 before to 6 after), and HANDLER_UNTIL with a SEND likewise: the task is made
+    ready exactly once, by whichever came first, and says which in bit 0 (0: the event
+    or message, 1: the deadline); an interrupt after the timeout stays pending, a
+    message after it stays in the channel. Early events always win, late ones never."""
+    e = await env(dut)
+    p, v = PARAMS.processes - 1, PARAMS.vectors - 1
+    w = task(5, 0)
+    causes = {"irq": [], "msg": []}
+    for kind in ("irq", "msg"):
+        for offset in range(-6, 7):
+            await reset(e)
+            e.lines = 0
+            dut.irq_in.value = 0
+            await raw(e, K("VEC_CFG", v), True, p)
+            await raw(e, K("CAP", p), True, 1 << p)
+            stop = []
+            ticker = cocotb.start_soon(run_time(e, 1 << 36, stop))
+            await e.bus.idle(2)
+            d = await time_now(e) + 24
+            await set_deadline(e, p, d)
+            if kind == "irq":
+                await raw(e, PR(p, "BLOCK_UNTIL", v), True, w)
+            else:
+                await raw(e, PR(p, "HANDLER_UNTIL", 0), True, w)
+            while int(dut.mtime.value) < d + offset - 1:
+                await FallingEdge(dut.clk)
+            if kind == "irq":
+                await drive_line_after(e, v, 0)
+                await e.bus.idle(2)
+                await drive_line_after(e, v, 0, 0)
+            else:
+                await raw(e, PR(p, "SEND", p * PARAMS.channels), True, 77)
+            await e.bus.idle(10)
+            out = await drain(e, p)
+            stop.append(1)
+            await ticker
+            assert len(out) == 1 and out[0] & ~1 == w, (kind, offset, [hex(x) for x in out])
+            cause = out[0] & 1
+            if kind == "irq":
+                pend, blk, _ = await vec_status(e, v)
+                assert (pend, blk) == (cause, 0), (offset, cause, pend, blk)
+            else:
+                # the message stays for RECV either way
+                assert await raw(e, PR(p, "RECV", 0)) == 77, offset
+            assert await raw(e, K("TIMER_COUNT")) == 0
+            assert await raw(e, K("USAGE", p)) == 0, (kind, offset)
+            assert await raw(e, PR(p, "ERROR")) == 0
+            causes[kind].append(cause)
+        assert causes[kind][0] == 0 and causes[kind][-1] == 1, causes
+    dut._log.info(f"timed waits, cause by offset -6..6 (0 = event first): {causes}")
+
+
+@cocotb.test(skip=POOL or PARAMS.timers == 0)
+async def test_due_timer_goes_before_a_deferred_wake(dut):
+    """Systolic backend, ready queue full: a task blocked on a vector with an event
+    pending and a sleeping task whose deadline has passed both wait for room; the
+    DEQUEUE that makes room lets the sleeping task in first (it already holds its
+    entry), then the woken one; every task comes out once. With the next access 0..4
+    cycles after the DEQUEUE."""
+    e = await env(dut)
+    p, v = PARAMS.processes - 1, 0
+    for gap in range(0, 5):
+        await reset(e)
+        await raw(e, K("VEC_CFG", v), True, p)
+        fill = [task(i, PARAMS.priorities - 1) for i in range(PARAMS.ready_depth)]
+        for w in fill:
+            await raw(e, PR(p, "ENQUEUE"), True, w)
+        await raw(e, K("VEC_RAISE", v), True, 1)
+        await raw(e, PR(p, "BLOCK", v), True, task(900, 0))        # parks: no room
+        dut.mtime.value = 100
+        await set_deadline(e, p, 110)
+        await raw(e, PR(p, "SLEEP"), True, task(901, 0))
+        dut.mtime.value = 200                                       # due, no room
+        await e.bus.idle(4)
+        out = [await raw(e, PR(p, "DEQUEUE"))]
+        await e.bus.idle(gap)
+        out += await drain(e, p)
+        assert sorted(out) == sorted(fill + [task(900, 0), task(901, 0)]), \
+            (gap, [hex(w) for w in out])
+        assert out.index(task(901, 0)) < out.index(task(900, 0)), \
+            (gap, [hex(w) for w in out])

@@ -47,16 +47,22 @@ from atsintc.gateware.controller import ATSIntc
 from atsintc.regmap import Params, RegisterMap
 
 PARAMS = Params(processes=2, priorities=2, ready_depth=1, vectors=2, blocked_depth=2,
-                channels=1, ipc_depth=1, queue="systolic", timers=2)
+                channels=1, ipc_depth=1, queue="systolic", timers=0)
 # the task pool backend: 3 entries shared by every ready and blocked queue and mailbox
 # (used up within the depth), and the issue's size, 8 entries
 PARAMS_POOL = Params(processes=2, priorities=2, vectors=2, channels=1, ipc_depth=1, pool=3,
-                     timers=2)
+                     timers=0)
 PARAMS_POOL8 = Params(processes=2, priorities=2, vectors=2, channels=1, ipc_depth=1, pool=8,
-                      timers=2)
+                      timers=0)
 # the slow test's configuration: two entries per ready queue
 PARAMS_RD2 = Params(processes=2, priorities=2, ready_depth=2, vectors=2, blocked_depth=2,
-                    channels=1, ipc_depth=1, queue="systolic", timers=2)
+                    channels=1, ipc_depth=1, queue="systolic", timers=0)
+# with timers: a 2-entry deadline queue (the solver's time per step grows several-fold,
+# so these run shallower in make test and deeper in the slow suite)
+PARAMS_TIMERS = Params(processes=2, priorities=2, ready_depth=1, vectors=2, blocked_depth=2,
+                       channels=1, ipc_depth=1, queue="systolic", timers=2)
+PARAMS_POOL_TIMERS = Params(processes=2, priorities=2, vectors=2, channels=1, ipc_depth=1,
+                            pool=3, timers=2)
 CNT = 8                                         # width of the harness's counters
 
 
@@ -116,10 +122,13 @@ class ControllerFormal(Elaboratable):
             lvl_ev = level[v] & dut.irq_in[v] & gate[v]
             edge = ~level[v] & dut.irq_in[v] & ~line_q[v]
             raised = pr.wr & addr_is("KERNEL", "VEC_RAISE", v)
-            accepted_block = pr.consume_r[v] | (pr.bpush_r & (pr.bpush_v_r == v))
+            # (and a BLOCK_UNTIL on v that waits or takes an event: topen)
+            accepted_block = pr.consume_r[v] | (pr.bpush_r & (pr.bpush_v_r == v)) | \
+                pr.topen[v]
             m.d.sync += gate[v].eq((gate[v] & ~lvl_ev) | accepted_block)
             m.d.sync += events[v].eq(events[v] + lvl_ev + edge + raised)
-            woke = (pr.fire_v & pr.w2_oh[v]) | pr.consume_r[v]
+            # (a BLOCK_UNTIL waiter woken by its event takes one too: ewake_v)
+            woke = (pr.fire_v & pr.w2_oh[v]) | pr.consume_r[v] | pr.ewake_v[v]
             m.d.sync += wakes[v].eq(wakes[v] + woke)
             # no event lost (and none invented), whatever the timing
             check(events[v] == (wakes[v] + pr.pending[v] + pr.raise_r[v])[:CNT])
@@ -142,6 +151,7 @@ class ControllerFormal(Elaboratable):
         with m.If(tracking):
             check(ahead < count)                     # still in its blocked queue
             check(~pr.consume_r.bit_select(tv, 1))   # nobody takes an event past it
+            check(~pr.ewake_v.bit_select(tv, 1))     # (nor a timed waiter)
             with m.If(pop):
                 with m.If(ahead == 0):
                     check(pr.blocked.head_word == word)   # it is the one woken
@@ -193,7 +203,7 @@ class ControllerFormal(Elaboratable):
             # due head moved only in a cycle with no other enqueue
             check(~(dq.ins_valid & dq.full))
             check(~(dq.ins_valid & dq.rm_valid))
-            check(~(pr.tfire & (pr.fire | pr.req & pr.wr)))
+            check(~(pr.tmove & (pr.fire | pr.req & pr.wr)))
         check((tasks_in - tasks_out)[:CNT] == inside[:CNT])
         # USAGE: the tasks held (ready, in flight, blocked), not the handlers in slots,
         # and the messages in the mailboxes (lists V.. of the blocked queues)
@@ -234,6 +244,12 @@ class ControllerFormal(Elaboratable):
             if p.queue == "pool":
                 # the pool used up (a task may be refused for it)
                 covers.append(Cover(sum(pr.usage) == p.pool))
+            if dq is not None:
+                # a sleeping task moved to its ready queue; a CANCEL that finds its task;
+                # a BLOCK_UNTIL waiter woken by its event (only these with covers="timers":
+                # the others need a deeper run)
+                timer_covers = [Cover(pr.tfire), Cover(cancelled), Cover(pr.ewake_v.any())]
+                covers = timer_covers if self.covers == "timers" else covers + timer_covers
             self.cover_count = len(covers)
             m.d.comb += covers
         return m
@@ -303,6 +319,41 @@ def test_controller_properties_bmc_deeper():
     """The same with two entries per ready queue, one cycle deeper."""
     rc, out = run_sby("controller-bmc-rd2", "bmc", DEPTH + 1, params=PARAMS_RD2, data_bits=9)
     assert rc == 0 and "DONE (PASS" in out, out[-3000:]
+
+
+# with the deadline queue: depth 10 reaches a DEADLINE write, a SLEEP, its move and a
+# DEQUEUE of the task (the cover check below)
+DEPTH_TIMERS = 10
+
+
+@pytest.mark.parametrize("params", [PARAMS_TIMERS, PARAMS_POOL_TIMERS],
+                         ids=["systolic", "pool"])
+def test_controller_properties_bmc_timers(params):
+    """The same properties with a 2-entry deadline queue and the time advancing by 0 or 1
+    per cycle: sleeping tasks are among the tasks held and in USAGE, a CANCEL that finds
+    its task returns it, the deadline queue is never inserted when full and a due task
+    moves only in a cycle with no other enqueue."""
+    rc, out = run_sby(f"controller-bmc-timers-{params.queue}", "bmc", DEPTH_TIMERS,
+                      params=params, data_bits=9)
+    assert rc == 0 and "DONE (PASS" in out, out[-3000:]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("params", [PARAMS_TIMERS, PARAMS_POOL_TIMERS],
+                         ids=["systolic", "pool"])
+def test_controller_properties_bmc_timers_deeper(params):
+    rc, out = run_sby(f"controller-bmc-timers-{params.queue}-deep", "bmc", DEPTH_TIMERS + 3,
+                      params=params, data_bits=9)
+    assert rc == 0 and "DONE (PASS" in out, out[-3000:]
+
+
+def test_controller_timer_properties_are_not_vacuous():
+    """A sleeping task's move and a CANCEL that finds its task are reachable."""
+    top = ControllerFormal(PARAMS_TIMERS, data_bits=9, covers="timers")
+    rc, out = toolchain.run_sby("controller-cover-timers", top, mode="cover",
+                                depth=DEPTH_TIMERS)
+    assert rc == 0 and "DONE (PASS" in out, out[-3000:]
+    assert out.count("reached cover statement") == top.cover_count, out[-3000:]
 
 
 @pytest.mark.parametrize("params", [PARAMS, PARAMS_POOL], ids=["systolic", "pool"])

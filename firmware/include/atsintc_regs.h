@@ -49,7 +49,7 @@
 #define ATSINTC_ERR_BLOCKED_FULL                     (1u << 1)  /* a block was refused: the vector's blocked queue was full (systolic backend), or the process's QUOTA was reached or the task pool was empty */
 #define ATSINTC_ERR_IPC_FULL                         (1u << 2)  /* a send was refused: the receiver's channel already held IPC_DEPTH messages, or the receiver's QUOTA was reached or the task pool was empty */
 #define ATSINTC_ERR_PERMISSION                       (1u << 3)  /* refused: vector not owned by this process, or no capability to send to the receiver */
-#define ATSINTC_ERR_INVALID                          (1u << 4)  /* refused: task word 0 or priority out of range, message word 0, an invalid process number, or a write that does not select every byte lane (wb_sel) */
+#define ATSINTC_ERR_INVALID                          (1u << 4)  /* refused: task word 0 (for BLOCK_UNTIL / HANDLER_UNTIL: 0 without bit 0) or priority out of range, message word 0, an invalid process number, a deadline too far for the timers, or a write that does not select every byte lane (wb_sel) */
 #define ATSINTC_ERR_UNMAPPED                         (1u << 5)  /* access to an address with no register (write ignored, read returns 0) */
 #define ATSINTC_ERR_PENDING_OVERFLOW                 (1u << 6)  /* an interrupt arrived while the vector's pending counter was saturated (kernel window only; always 0 in process windows) */
 #define ATSINTC_ERR_HANDLER_BUSY                     (1u << 7)  /* a handler was registered on a channel that already has one waiting */
@@ -125,7 +125,7 @@
 #define ATSINTC_KERNEL_ERROR_PERMISSION_SHIFT        3
 #define ATSINTC_KERNEL_ERROR_PERMISSION_MASK         0x8u  /* refused: vector not owned by this process, or no capability to send to the receiver */
 #define ATSINTC_KERNEL_ERROR_INVALID_SHIFT           4
-#define ATSINTC_KERNEL_ERROR_INVALID_MASK            0x10u  /* refused: task word 0 or priority out of range, message word 0, an invalid process number, or a write that does not select every byte lane (wb_sel) */
+#define ATSINTC_KERNEL_ERROR_INVALID_MASK            0x10u  /* refused: task word 0 (for BLOCK_UNTIL / HANDLER_UNTIL: 0 without bit 0) or priority out of range, message word 0, an invalid process number, a deadline too far for the timers, or a write that does not select every byte lane (wb_sel) */
 #define ATSINTC_KERNEL_ERROR_UNMAPPED_SHIFT          5
 #define ATSINTC_KERNEL_ERROR_UNMAPPED_MASK           0x20u  /* access to an address with no register (write ignored, read returns 0) */
 #define ATSINTC_KERNEL_ERROR_PENDING_OVERFLOW_SHIFT  6
@@ -242,7 +242,7 @@
 #define ATSINTC_PROC_ERROR_PERMISSION_SHIFT          3
 #define ATSINTC_PROC_ERROR_PERMISSION_MASK           0x8u  /* refused: vector not owned by this process, or no capability to send to the receiver */
 #define ATSINTC_PROC_ERROR_INVALID_SHIFT             4
-#define ATSINTC_PROC_ERROR_INVALID_MASK              0x10u  /* refused: task word 0 or priority out of range, message word 0, an invalid process number, or a write that does not select every byte lane (wb_sel) */
+#define ATSINTC_PROC_ERROR_INVALID_MASK              0x10u  /* refused: task word 0 (for BLOCK_UNTIL / HANDLER_UNTIL: 0 without bit 0) or priority out of range, message word 0, an invalid process number, a deadline too far for the timers, or a write that does not select every byte lane (wb_sel) */
 #define ATSINTC_PROC_ERROR_UNMAPPED_SHIFT            5
 #define ATSINTC_PROC_ERROR_UNMAPPED_MASK             0x20u  /* access to an address with no register (write ignored, read returns 0) */
 #define ATSINTC_PROC_ERROR_PENDING_OVERFLOW_SHIFT    6
@@ -283,7 +283,8 @@
  * or a wake-engine move in that cycle, or (systolic backend) for room in the ready
  * queue. A deadline already reached when the SLEEP is decided makes the task ready at
  * once, as ENQUEUE would (READY_FULL if it may not). A deadline 2**(KEY_BITS-1) or more
- * cycles after the time is refused with INVALID. A sleeping task counts against the
+ * cycles after the time (or after the earliest deadline held, if that has passed and its
+ * task still waits for room) is refused with INVALID. A sleeping task counts against the
  * process's QUOTA (and holds a pool entry) from the SLEEP until it is dequeued or
  * cancelled; refused with TIMER_FULL when the deadline queue is full or the process may
  * not take a new task.
@@ -330,6 +331,38 @@
  * ready task after the message: room, QUOTA, pool; otherwise as soon as it may).
  */
 #define ATSINTC_PROC_SEND(i)                         (0x500u + ATSINTC_STRIDE * (i))
+
+/* BLOCK_UNTIL[v], v = 0..15 (write-only, reset 0x0): Block a task on interrupt vector v
+ * (owned by this process, else PERMISSION) until an event or DEADLINE, whichever comes
+ * first (a wait with a timeout). The controller sets bit 0 of the task word it makes
+ * ready to the cause: 0 = the event, 1 = the deadline. If an event is pending on v and
+ * no task waits on v, the task becomes ready at once with the event (bit 0 = 0), if the
+ * process may take it; otherwise, if the deadline has been reached, at once with bit 0 =
+ * 1 (READY_FULL if it may not); otherwise it waits in the deadline queue, counted
+ * against the process's QUOTA like a sleeping task (TIMER_FULL as for SLEEP; INVALID for
+ * a deadline too far, as for SLEEP). An event on v goes to the oldest task in v's
+ * blocked queue (BLOCK) first; only when none waits there does it wake the BLOCK_UNTIL
+ * waiter with the earliest deadline (FIFO among equal ones), which leaves the deadline
+ * queue and enters the ready queue of the process that blocked it within a few cycles
+ * (see docs/architecture.md, Timers). The first of the two wakes it; an event after its
+ * timeout stays pending for the next waiter, never a second wake. CANCEL removes it like
+ * a sleeping task. INVALID also for a word that is 0 without bit 0. Its waiters are not
+ * in VEC_STATUS.BLOCKED; TIMER_COUNT counts them.
+ */
+#define ATSINTC_PROC_BLOCK_UNTIL(v)                  (0xD00u + ATSINTC_STRIDE * (v))
+
+/* HANDLER_UNTIL[c], c = 0..3 (write-only, reset 0x0): Register a handler task on IPC
+ * channel c until a message arrives or DEADLINE, whichever comes first; bit 0 of the
+ * task word made ready is the cause (0 = a message, 1 = the deadline). HANDLER_BUSY if
+ * the channel has a handler (HANDLER or HANDLER_UNTIL). A message already waiting makes
+ * it ready at once (bit 0 = 0) if the process may take it; a deadline reached makes it
+ * ready at once with bit 0 = 1 (READY_FULL if it may not); otherwise it waits in the
+ * deadline queue, counted against the QUOTA (unlike a HANDLER waiting in its slot),
+ * TIMER_FULL / INVALID as for SLEEP. A message sent to the channel makes it ready within
+ * a few cycles; the message stays in the channel for RECV. CANCEL removes it like a
+ * sleeping task. INVALID also for a word that is 0 without bit 0.
+ */
+#define ATSINTC_PROC_HANDLER_UNTIL(c)                (0xF00u + ATSINTC_STRIDE * (c))
 
 /* One bus word: the registers are 32 bits wide, like uintptr_t on RV32. */
 typedef uint32_t atsintc_word_t;

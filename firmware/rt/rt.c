@@ -95,7 +95,7 @@ static void run_single(void)
                 return;
             continue;
         }
-        rt_task *t = (rt_task *)(w & ~(ATSINTC_TCB_ALIGN - 1u));
+        rt_task *t = rt_task_of(w);
         t->fn(t);
     }
 }
@@ -154,6 +154,8 @@ static uint8_t mb_head[RT_PROCS][RT_CHANNELS], mb_count[RT_PROCS][RT_CHANNELS];
 static rt_task *handler[RT_PROCS][RT_CHANNELS];
 static uint32_t sw_errors;
 
+static void timed_event_locked(rt_task *t);
+
 void rt_send(rt_task *from, unsigned proc, unsigned chan, uint32_t msg)
 {
     (void)from;
@@ -167,7 +169,10 @@ void rt_send(rt_task *from, unsigned proc, unsigned chan, uint32_t msg)
     rt_task *h = handler[proc][chan];
     if (h) {
         handler[proc][chan] = 0;
-        rt_wake(h);
+        rt_irq_off();
+        timed_event_locked(h);
+        rt_q_push_locked(h);
+        rt_irq_on();
     }
 }
 
@@ -228,6 +233,55 @@ static void program_timer(void)
 }
 #endif
 
+static void timer_unlink_locked(rt_task *t)
+{
+    for (rt_task **pp = &timer_head; *pp; pp = &(*pp)->next) {
+        if (*pp == t) {
+            *pp = t->next;
+            if (pp == &timer_head)
+                program_timer();
+            return;
+        }
+    }
+}
+
+static int timer_has_locked(const rt_task *t)
+{
+    for (rt_task *x = timer_head; x; x = x->next)
+        if (x == t)
+            return 1;
+    return 0;
+}
+
+static void timer_insert_locked(rt_task *t, uint64_t deadline)
+{
+    t->dl_lo = (uint32_t)deadline;
+    t->dl_hi = (uint32_t)(deadline >> 32);
+    rt_task **pp = &timer_head;
+    while (*pp && (int64_t)(deadline_of(*pp) - deadline) <= 0)
+        pp = &(*pp)->next;
+    t->next = *pp;
+    *pp = t;
+    if (pp == &timer_head)
+        program_timer();
+}
+
+static int reached(uint64_t deadline)
+{
+    return (int64_t)(deadline - rt_now()) <= 0;
+}
+
+/* A timed waiter's event came first: it leaves the timer list. */
+static void timed_event_locked(rt_task *t)
+{
+    if (t->flags & (RT_FLAG_TIMED_IRQ | RT_FLAG_TIMED_MSG)) {
+        timer_unlink_locked(t);
+        t->flags = 0;
+    }
+}
+
+static void timeout_wait_locked(rt_task *t);
+
 void rt_timer_expire(void)
 {
     rt_task *t = timer_head;
@@ -238,6 +292,8 @@ void rt_timer_expire(void)
         return;
     do {
         rt_task *n = t->next;
+        if (t->flags & (RT_FLAG_TIMED_IRQ | RT_FLAG_TIMED_MSG))
+            timeout_wait_locked(t);         /* it stops waiting for the event */
         rt_q_push_locked(t);
         t = n;
     } while (t && (int64_t)(deadline_of(t) - now) <= 0);
@@ -248,38 +304,46 @@ void rt_timer_expire(void)
 void rt_sleep_until(rt_task *t, uint64_t deadline)
 {
     rt_irq_off();
-    if ((int64_t)(deadline - rt_now()) <= 0) {
+    if (reached(deadline))
         rt_q_push_locked(t);
-        rt_irq_on();
-        return;
-    }
-    t->dl_lo = (uint32_t)deadline;
-    t->dl_hi = (uint32_t)(deadline >> 32);
-    rt_task **pp = &timer_head;
-    while (*pp && (int64_t)(deadline_of(*pp) - deadline) <= 0)
-        pp = &(*pp)->next;
-    t->next = *pp;
-    *pp = t;
-    if (pp == &timer_head)
-        program_timer();
+    else
+        timer_insert_locked(t, deadline);
     rt_irq_on();
 }
 
 int rt_cancel(rt_task *t)
 {
-    int found = 0;
     rt_irq_off();
-    for (rt_task **pp = &timer_head; *pp; pp = &(*pp)->next) {
-        if (*pp == t) {
-            *pp = t->next;
-            found = 1;
-            if (pp == &timer_head)
-                program_timer();
-            break;
-        }
+    int found = timer_has_locked(t);
+    if (found) {
+        timer_unlink_locked(t);
+        if (t->flags & (RT_FLAG_TIMED_IRQ | RT_FLAG_TIMED_MSG))
+            timeout_wait_locked(t);         /* nor for its event */
+        t->flags = 0;
     }
     rt_irq_on();
     return found;
+}
+
+/* A timed message wait (both software backends): a message waiting -> ready now; a
+ * deadline reached -> ready now, timed out; else the handler slot and the timer list. */
+void rt_recv_timeout(rt_task *t, unsigned c, uint64_t deadline)
+{
+    rt_irq_off();
+    t->flags = 0;
+    if (mb_count[t->proc][c]) {
+        rt_q_push_locked(t);
+    } else if (handler[t->proc][c]) {
+        sw_errors |= ATSINTC_ERR_HANDLER_BUSY;
+    } else if (reached(deadline)) {
+        t->flags = RT_FLAG_TIMEOUT;
+        rt_q_push_locked(t);
+    } else {
+        handler[t->proc][c] = t;
+        t->flags = (uint8_t)(RT_FLAG_TIMED_MSG | c << 3);
+        timer_insert_locked(t, deadline);
+    }
+    rt_irq_on();
 }
 
 #if defined(BACKEND_SW)
@@ -327,15 +391,17 @@ void rt_isr(void)
     if (t) {
         blocked[v] = 0;
         owed[v] = 1;
+        timed_event_locked(t);
         rt_q_push_locked(t);
     } else {
         pending[v]++;
     }
 }
 
-void rt_block(rt_task *t, unsigned v)
+/* Wait for vector v (interrupts off): an event pending -> ready now; returns 0 then,
+ * 1 if the task now waits in blocked[v]. */
+static int block_locked(rt_task *t, unsigned v)
 {
-    rt_irq_off();
     if (owed[v]) {                      /* the task has served the last event */
         owed[v] = 0;
         PLIC(SOC_PLIC_CLAIM(0)) = v + 1;        /* complete: re-open the gateway */
@@ -344,10 +410,43 @@ void rt_block(rt_task *t, unsigned v)
         pending[v]--;
         owed[v] = 1;
         rt_q_push_locked(t);
+        return 0;
+    }
+    blocked[v] = t;
+    return 1;
+}
+
+void rt_block(rt_task *t, unsigned v)
+{
+    rt_irq_off();
+    block_locked(t, v);
+    rt_irq_on();
+}
+
+void rt_block_timeout(rt_task *t, unsigned v, uint64_t deadline)
+{
+    rt_irq_off();
+    t->flags = 0;
+    if (pending[v] || !reached(deadline)) {
+        if (block_locked(t, v)) {
+            t->flags = (uint8_t)(RT_FLAG_TIMED_IRQ | v << 3);
+            timer_insert_locked(t, deadline);
+        }
     } else {
-        blocked[v] = t;
+        t->flags = RT_FLAG_TIMEOUT;
+        rt_q_push_locked(t);
     }
     rt_irq_on();
+}
+
+static void timeout_wait_locked(rt_task *t)
+{
+    unsigned i = t->flags >> 3;
+    if (t->flags & RT_FLAG_TIMED_IRQ)
+        blocked[i] = 0;
+    else
+        handler[t->proc][i] = 0;
+    t->flags = RT_FLAG_TIMEOUT;
 }
 
 void rt_run(void)
@@ -386,6 +485,31 @@ void rt_block(rt_task *t, unsigned v)
     waitmask |= 1u << v;
 }
 
+void rt_block_timeout(rt_task *t, unsigned v, uint64_t deadline)
+{
+    t->flags = 0;
+    if (reached(deadline)) {
+        t->flags = RT_FLAG_TIMEOUT;
+        rt_q_push_locked(t);
+        return;
+    }
+    rt_block(t, v);
+    t->flags = (uint8_t)(RT_FLAG_TIMED_IRQ | v << 3);
+    timer_insert_locked(t, deadline);
+}
+
+static void timeout_wait_locked(rt_task *t)
+{
+    unsigned i = t->flags >> 3;
+    if (t->flags & RT_FLAG_TIMED_IRQ) {
+        blocked[i] = 0;
+        waitmask &= ~(1u << i);
+    } else {
+        handler[t->proc][i] = 0;
+    }
+    t->flags = RT_FLAG_TIMEOUT;
+}
+
 void rt_poll_devices(void)
 {
     rt_timer_expire();
@@ -394,6 +518,7 @@ void rt_poll_devices(void)
         unsigned v = rt_lowbit[m & 0xFF];
         m &= m - 1;
         waitmask &= ~(1u << v);
+        timed_event_locked(blocked[v]);
         rt_q_push_locked(blocked[v]);
     }
 }

@@ -76,6 +76,8 @@
 #define rt_sleep_until RT_NAME(rt_sleep_until)
 #define rt_cancel RT_NAME(rt_cancel)
 #define rt_timer_expire RT_NAME(rt_timer_expire)
+#define rt_block_timeout RT_NAME(rt_block_timeout)
+#define rt_recv_timeout RT_NAME(rt_recv_timeout)
 #define console_putc rt_console_putc    /* console.h declares them under these names */
 #define console_puts rt_console_puts
 #define console_put_uint rt_console_put_uint
@@ -155,6 +157,10 @@ struct rt_task {
 
 #define RT_YIELD(t) RT_SUSPEND(t, rt_wake(t))
 #define RT_SLEEP_UNTIL(t, dl) RT_SUSPEND(t, rt_sleep_until(t, dl))
+/* Wait for device v's interrupt, or for IPC channel c's message, until a deadline:
+ * whichever comes first resumes the task; rt_timed_out(t) then says which. */
+#define RT_AWAIT_IRQ_TIMEOUT(t, v, dl) RT_SUSPEND(t, rt_block_timeout(t, v, dl))
+#define RT_AWAIT_MSG_TIMEOUT(t, c, dl) RT_SUSPEND(t, rt_recv_timeout(t, c, dl))
 #define RT_SLEEP(t, cycles) RT_SLEEP_UNTIL(t, rt_now() + (cycles))
 #define RT_AWAIT_IRQ(t, v) RT_SUSPEND(t, rt_block(t, v))
 #define RT_AWAIT_MSG(t, c) RT_SUSPEND(t, rt_listen(t, c))
@@ -200,8 +206,30 @@ static inline uint64_t rt_now(void)
     return rdcycle64() + (uint64_t)(int64_t)rt_cycle_offset;
 }
 
+/* rt_task.flags: the last timed wait ended by its deadline (RT_FLAG_TIMEOUT); sw and
+ * poll also keep there what a task waits for with a deadline (a vector or a channel,
+ * its number in bits 7..3). */
+#define RT_FLAG_TIMEOUT 1u
+#define RT_FLAG_TIMED_IRQ 2u
+#define RT_FLAG_TIMED_MSG 4u
+
+static inline int rt_timed_out(const rt_task *t)
+{
+    return t->flags & RT_FLAG_TIMEOUT;
+}
+
 /* ---- backend operations ------------------------------------------------------------------ */
 #if defined(BACKEND_HW)
+
+/* The task of a dequeued word. Bit 0 set = a timed wait ended by its deadline (the
+ * controller sets it; the runtime's own task words have it 0): noted in the task. */
+static inline rt_task *rt_task_of(uint32_t w)
+{
+    rt_task *t = (rt_task *)(w & ~(ATSINTC_TCB_ALIGN - 1u));
+    if (__builtin_expect(w & 1, 0))
+        t->flags |= RT_FLAG_TIMEOUT;
+    return t;
+}
 
 #define RT_WIN(p) ATSINTC_PROC_BASE(SOC_ATSINTC_BASE, p)
 
@@ -240,6 +268,27 @@ static inline void rt_sleep_until(rt_task *t, uint64_t deadline)
     RT_MMIO(t->win + ATSINTC_PROC_SLEEP) = t->word;
 }
 
+/* Wait for device v's interrupt until `deadline`: BLOCK_UNTIL (the controller makes the
+ * task ready with the event or at the deadline, and says which in bit 0). */
+static inline void rt_block_timeout(rt_task *t, unsigned v, uint64_t deadline)
+{
+    if (t->flags)
+        t->flags = 0;
+    RT_MMIO(t->win + ATSINTC_PROC_DEADLINE) = (uint32_t)deadline;
+    RT_MMIO(t->win + ATSINTC_PROC_DEADLINE_HI) = (uint32_t)(deadline >> 32);
+    RT_MMIO(t->win + ATSINTC_PROC_BLOCK_UNTIL(v)) = t->word;
+}
+
+/* Listen on channel c until `deadline`: HANDLER_UNTIL. */
+static inline void rt_recv_timeout(rt_task *t, unsigned c, uint64_t deadline)
+{
+    if (t->flags)
+        t->flags = 0;
+    RT_MMIO(t->win + ATSINTC_PROC_DEADLINE) = (uint32_t)deadline;
+    RT_MMIO(t->win + ATSINTC_PROC_DEADLINE_HI) = (uint32_t)(deadline >> 32);
+    RT_MMIO(t->win + ATSINTC_PROC_HANDLER_UNTIL(c)) = t->word;
+}
+
 /* Cancel t's sleep: 1 if it was sleeping (it will not run until woken otherwise), 0 if
  * it was not (its deadline had passed: it is ready, or has run). */
 static inline int rt_cancel(rt_task *t)
@@ -256,7 +305,8 @@ static inline void rt_q_push(rt_task *t)
 
 static inline rt_task *rt_q_pop(void)
 {
-    return (rt_task *)(RT_MMIO(RT_WIN(0) + ATSINTC_PROC_DEQUEUE) & ~(ATSINTC_TCB_ALIGN - 1u));
+    uint32_t w = RT_MMIO(RT_WIN(0) + ATSINTC_PROC_DEQUEUE);
+    return w ? rt_task_of(w) : 0;
 }
 
 extern uint32_t rt_multi;               /* dispatching several processes */
@@ -270,7 +320,7 @@ static inline rt_task *rt_next_multi(void)
         return 0;
     unsigned p = (s & 1) ? 0 : (s & 2) ? 1 : 2;
     uint32_t w = RT_MMIO(RT_WIN(p) + ATSINTC_PROC_DEQUEUE);
-    return (rt_task *)(w & ~(ATSINTC_TCB_ALIGN - 1u));
+    return w ? rt_task_of(w) : 0;
 }
 
 /* The next task to run after a suspension (0: none, return to rt_run). */
@@ -356,6 +406,8 @@ static inline void rt_wake(rt_task *t)
 void rt_sleep_until(rt_task *t, uint64_t deadline);
 int rt_cancel(rt_task *t);
 void rt_timer_expire(void);             /* move the due tasks (interrupts off) */
+void rt_block_timeout(rt_task *t, unsigned v, uint64_t deadline);
+void rt_recv_timeout(rt_task *t, unsigned c, uint64_t deadline);
 
 #if defined(BACKEND_POLL)
 void rt_poll_devices(void);

@@ -11,7 +11,9 @@
  * sorted software timer list, mtimecmp and the timer interrupt; poll: the list checked
  * in the dispatch loop. Functional checks print CHECK lines (deadline order, FIFO
  * among equal deadlines, a deadline already passed, cancel found / not found, every
- * sample woken once); the exit code is the number of failures.
+ * sample woken once, waits with a timeout on a device and on a channel: the first of
+ * the two wakes the task, which knows which; a late event or message is kept for the
+ * next wait); the exit code is the number of failures.
  */
 #include "rt.h"
 
@@ -232,12 +234,82 @@ static void bench_periodic(int load)
                              : "timer: no period starts early (idle)");
 }
 
+/* ---- waits with a timeout -------------------------------------------------------------- */
+#define TDEV 1
+#define TCHAN 3
+#define TROUNDS 8
+static rt_task waiter, sender;
+static uint32_t w_ok, w_rounds, msgs_sent, msgs_got;
+
+static void timed_waiter(rt_task *t)
+{
+    RT_BEGIN(t);
+    for (t->u[1] = 0; t->u[1] < TROUNDS; t->u[1]++) {
+        /* the device: first (even rounds) or 2500 cycles after the deadline (odd) */
+        t->u[2] = t->u[1] & 1;
+        RT_DEV(TDEV, SOC_IRQSRC_PERIOD) = t->u[2] ? 3000 : 400;
+        RT_AWAIT_IRQ_TIMEOUT(t, TDEV, rt_now() + (t->u[2] ? 500 : 3000));
+        w_ok += rt_timed_out(t) == (int)t->u[2];
+        if (t->u[2])                            /* the late event is not lost */
+            RT_AWAIT_IRQ(t, TDEV);
+        rt_dev_ack(TDEV);
+        /* a message: first (even rounds) or 2500 cycles after the deadline (odd) */
+        rt_wake(&sender);
+        RT_AWAIT_MSG_TIMEOUT(t, TCHAN, rt_now() + (t->u[2] ? 500 : 3000));
+        w_ok += rt_timed_out(t) == (int)t->u[2];
+        if (t->u[2])                            /* the late message is kept */
+            RT_AWAIT_MSG(t, TCHAN);
+        msgs_got += rt_recv(t, TCHAN) == t->u[1] + 1;
+        w_rounds++;
+    }
+    rt_stop = 1;
+    RT_END(t);
+}
+
+static void sender_fn(rt_task *t)
+{
+    RT_BEGIN(t);
+    for (t->u[1] = 0; t->u[1] < TROUNDS; t->u[1]++) {
+        RT_SLEEP(t, (t->u[1] & 1) ? 3000 : 400);
+        rt_send(t, 0, TCHAN, t->u[1] + 1);
+        msgs_sent++;
+        if (t->u[1] + 1 < TROUNDS)
+            RT_SUSPEND(t, (void)0);             /* until the waiter wakes it again */
+    }
+    RT_END(t);
+}
+
+static void test_timed_waits(void)
+{
+    RT_DEV_GLOBAL(SOC_IRQSRC_ENABLE) = 0;
+    RT_DEV(TDEV, SOC_IRQSRC_MODE) = SOC_IRQSRC_MODE_OFF;
+    RT_DEV(TDEV, SOC_IRQSRC_PERIOD) = 1000000;
+    RT_DEV(TDEV, SOC_IRQSRC_MODE) = SOC_IRQSRC_MODE_ONESHOT;
+    RT_DEV(TDEV, SOC_IRQSRC_COUNT) = 0;
+    RT_DEV(TDEV, SOC_IRQSRC_MISSED) = 0;
+    RT_DEV_GLOBAL(SOC_IRQSRC_ENABLE) = 1u << TDEV;
+    rt_spawn(&sender, sender_fn, 2, 0);
+    (void)rt_q_pop();                           /* runs when the waiter wakes it */
+    rt_spawn(&waiter, timed_waiter, 1, 0);
+    rt_stop = 0;
+    rt_run();
+    RT_DEV(TDEV, SOC_IRQSRC_MODE) = SOC_IRQSRC_MODE_OFF;
+    RT_DEV_GLOBAL(SOC_IRQSRC_ENABLE) = 0;
+    check(w_rounds == TROUNDS && w_ok == 2 * TROUNDS,
+          "timed waits: the first of event and deadline wakes the task, which knows which");
+    check(RT_DEV(TDEV, SOC_IRQSRC_COUNT) == TROUNDS && RT_DEV(TDEV, SOC_IRQSRC_MISSED) == 0,
+          "timed waits: every device event (late ones too) delivered once");
+    check(msgs_sent == TROUNDS && msgs_got == TROUNDS,
+          "timed waits: every message (late ones too) received once, in order");
+}
+
 int main(void)
 {
     rt_init();
     console_puts("timer bench backend=" RT_BACKEND "\n");
     bench_cost();
     test_order();
+    test_timed_waits();
     bench_latency(0);
     bench_latency(1);
     bench_periodic(0);

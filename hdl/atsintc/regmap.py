@@ -48,9 +48,10 @@ ERRORS = [
                  "empty"),
     ("PERMISSION", "refused: vector not owned by this process, or no capability to send "
                    "to the receiver"),
-    ("INVALID", "refused: task word 0 or priority out of range, message word 0, an "
-                "invalid process number, or a write that does not select every byte "
-                "lane (wb_sel)"),
+    ("INVALID", "refused: task word 0 (for BLOCK_UNTIL / HANDLER_UNTIL: 0 without bit "
+                "0) or priority out of range, message word 0, an invalid process number, "
+                "a deadline too far for the timers, or a write that does not select every "
+                "byte lane (wb_sel)"),
     ("UNMAPPED", "access to an address with no register (write ignored, read returns 0)"),
     ("PENDING_OVERFLOW", "an interrupt arrived while the vector's pending counter was "
                          "saturated (kernel window only; always 0 in process windows)"),
@@ -250,8 +251,10 @@ PROCESS = Window("PROCESS", "Window of process slot p at offset 0x1000 * (p + 1)
              "cycle, or (systolic backend) for room in the ready queue. A deadline "
              "already reached when the SLEEP is decided makes the task ready at once, as "
              "ENQUEUE would (READY_FULL if it may not). A deadline 2**(KEY_BITS-1) or "
-             "more cycles after the time is refused with INVALID. A sleeping task counts "
-             "against the process's QUOTA (and holds a pool entry) from the SLEEP until "
+             "more cycles after the time (or after the earliest deadline held, if that "
+             "has passed and its task still waits for room) is refused with INVALID. "
+             "A sleeping task counts against the process's QUOTA (and holds a pool "
+             "entry) from the SLEEP until "
              "it is dequeued or cancelled; refused with TIMER_FULL when the deadline "
              "queue is full or the process may not take a new task."),
     Register("CANCEL", 0x058, "W",
@@ -283,6 +286,39 @@ PROCESS = Window("PROCESS", "Window of process slot p at offset 0x1000 * (p + 1)
              "(when q may take a new ready task after the message: room, QUOTA, pool; "
              "otherwise as soon as it may).",
              count="sendslots"),
+    Register("BLOCK_UNTIL", 0xD00, "W",
+             "Block a task on interrupt vector v (owned by this process, else "
+             "PERMISSION) until an event or DEADLINE, whichever comes first (a wait with "
+             "a timeout). The controller sets bit 0 of the task word it makes ready to "
+             "the cause: 0 = the event, 1 = the deadline. If an event is pending on v and "
+             "no task waits on v, the task becomes ready at once with the event (bit 0 = "
+             "0), if the process may take it; otherwise, if the deadline has been "
+             "reached, at once with bit 0 = 1 (READY_FULL if it may not); otherwise it "
+             "waits in the deadline queue, counted against the process's QUOTA like a "
+             "sleeping task (TIMER_FULL as for SLEEP; INVALID for a deadline too far, as "
+             "for SLEEP). An event on v goes to the oldest task in v's blocked queue "
+             "(BLOCK) first; only when none waits there does it wake the BLOCK_UNTIL "
+             "waiter with the earliest deadline (FIFO among equal ones), which leaves the "
+             "deadline queue and enters the ready queue of the process that blocked it "
+             "within a few cycles (see docs/architecture.md, Timers). The first of the two "
+             "wakes it; an event after its timeout stays pending for the next waiter, "
+             "never a second wake. CANCEL removes it like a sleeping task. INVALID also "
+             "for a word that is 0 without bit 0. Its waiters "
+             "are not in VEC_STATUS.BLOCKED; TIMER_COUNT counts them.",
+             count="vectors"),
+    Register("HANDLER_UNTIL", 0xF00, "W",
+             "Register a handler task on IPC channel c until a message arrives or "
+             "DEADLINE, whichever comes first; bit 0 of the task word made ready is the "
+             "cause (0 = a message, 1 = the deadline). HANDLER_BUSY if the channel has a "
+             "handler (HANDLER or HANDLER_UNTIL). A message already waiting makes it "
+             "ready at once (bit 0 = 0) if the process may take it; a deadline reached "
+             "makes it ready at once with bit 0 = 1 (READY_FULL if it may not); otherwise "
+             "it waits in the deadline queue, counted against the QUOTA (unlike a HANDLER "
+             "waiting in its slot), TIMER_FULL / INVALID as for SLEEP. A message sent to "
+             "the channel makes it ready within a few cycles; the message stays in the "
+             "channel for RECV. CANCEL removes it like a sleeping task. INVALID also for "
+             "a word that is 0 without bit 0.",
+             count="channels"),
 ))
 
 WINDOWS = (KERNEL, PROCESS)

@@ -111,6 +111,8 @@ from atsintc.gateware.wake import WakeEngine
 __all__ = ["ATSIntc"]
 
 ERR = {name: i for i, (name, _) in enumerate(ERRORS)}
+# kinds of deadline-queue entries
+KIND_SLEEP, KIND_BLOCK, KIND_HANDLER = 0, 1, 2
 
 
 class ATSIntc(wiring.Component):
@@ -151,12 +153,14 @@ class ATSIntc(wiring.Component):
         st = SimpleNamespace()          # the signals the stages share
         st.bus, arbiter = self._ports(m)
         self._storage(m, st)
+        self._timer_storage(m, st)
         self._bus(m, st)
         self._decide_process(m, st)
         self._decide_ipc(m, st)
         self._decide_kernel(m, st)
         self._decide_timer(m, st)
         self._execute(m, st)
+        self._timer_ready(m, st)
         self._wake(m, st)
         self._timer_move(m, st)
         self._enqueue(m, st)
@@ -395,7 +399,7 @@ class ATSIntc(wiring.Component):
         # the tail and the wake engine moves the head
         consume = Signal()
         park = Signal()
-        no_waiter = ~blocked.nonempty.bit_select(blk_v, 1)
+        no_waiter = ~blocked.nonempty.bit_select(blk_v, 1) & ~st.timed_v.bit_select(blk_v, 1)
         to_ready = pend_v & no_waiter & room_pr
         m.d.comb += [consume.eq(c_blk & to_ready),
                      park.eq(c_blk & ~to_ready & ~bfull.bit_select(blk_v, 1) & entry_ok)]
@@ -419,7 +423,7 @@ class ATSIntc(wiring.Component):
         m.d.comb += hch.eq(chan(proc, IX("HANDLER")))
         mnz, mfull = blocked.nonempty[V:], blocked.full[V:]   # the mailboxes
         c = wr & H("HANDLER")
-        busy = handler_v.bit_select(hch, 1)
+        busy = handler_v.bit_select(hch, 1) | st.timed_h.bit_select(hch, 1)
         waiting = mnz.bit_select(hch, 1)
         error("INVALID", c & ~ok_w)
         error("HANDLER_BUSY", c & ok_w & busy)
@@ -525,13 +529,51 @@ class ATSIntc(wiring.Component):
         st.K, st.cfg_w, st.raise_v, st.vcfg, st.vcfg_cnt = K, cfg_w, raise_v, vcfg, vcfg_cnt
         st.vcfg_old, st.harts = vcfg_old, harts
 
+    def _timer_storage(self, m, st):
+        """The deadline queue (``timers`` cells of key + {task word, process, kind, link})
+        and what the decide stage reads of it: which vectors and handler slots have a
+        timed waiter."""
+        p, P, V, CH, X, S = st.p, st.P, st.V, st.CH, st.X, st.S
+        pb = max(1, (P - 1).bit_length())
+        lb = max(1, (max(V, CH) - 1).bit_length())
+        st.tlay = lay = SimpleNamespace(pb=pb, lb=lb, width=X + pb + 2 + lb)
+        timed_v, timed_h = Signal(V), Signal(S)
+        st.timed_v, st.timed_h = timed_v, timed_h
+        if not p.timers:
+            st.dq = None
+            return
+        m.submodules.timers = dq = DeadlineQueue(p.timers, key_bits=TIMER_KEY_BITS,
+                                                 width=lay.width)
+        st.dq = dq
+        cells = [self._cell(dq.data[i], st) for i in range(p.timers)]
+        st.tcells = cells
+        for v in range(V):
+            m.d.comb += timed_v[v].eq(Cat(dq.valid[i] & (c.kind == KIND_BLOCK) & (c.link == v)
+                                          for i, c in enumerate(cells)).any())
+        for sl in range(S):
+            q, ch = divmod(sl, CH)
+            m.d.comb += timed_h[sl].eq(Cat(dq.valid[i] & (c.kind == KIND_HANDLER) &
+                                           (c.proc == q) & (c.link == ch)
+                                           for i, c in enumerate(cells)).any())
+
+    @staticmethod
+    def _cell(d, st):
+        """A deadline-queue cell's data: task word, process, kind, link (vector or
+        channel)."""
+        X, lay = st.X, st.tlay
+        return SimpleNamespace(word=d[:X], proc=d[X:X + lay.pb],
+                               kind=d[X + lay.pb:X + lay.pb + 2], link=d[X + lay.pb + 2:])
+
     def _decide_timer(self, m, st):
-        """Decide stage, timers: TIME, DEADLINE, SLEEP, CANCEL, TIMER_STATUS; the
-        deadline queue and its operations (registered for the execute stage)."""
-        p, P, X, read, H, wr, wdata, error = (st.p, st.P, st.X, st.read, st.H, st.wr, st.wdata,
-                                              st.error)
+        """Decide stage, timers: TIME, DEADLINE, SLEEP, BLOCK_UNTIL, HANDLER_UNTIL,
+        CANCEL, TIMER_STATUS; the deadline queue's operations (registered for the
+        execute stage)."""
+        p, P, X, read, H, IX, wr, wdata, error = (st.p, st.P, st.X, st.read, st.H, st.IX,
+                                                  st.wr, st.wdata, st.error)
         proc, proc_oh, ok_w, room_pr, entry_ok = (st.proc, st.proc_oh, st.ok_w, st.room_pr,
                                                   st.entry_ok)
+        V, onehot, owner, pnz, blocked = st.V, st.onehot, st.owner, st.pnz, st.blocked
+        dq, lay = st.dq, st.tlay
         K, KB, time = "KERNEL", TIMER_KEY_BITS, self.mtime
         read(H("TIME", K), time[:X])
         read(H("TIME_HI", K), time[32:])
@@ -545,85 +587,161 @@ class ATSIntc(wiring.Component):
         read(H("DEADLINE"), Array(deadline)[proc][:X])
         read(H("DEADLINE_HI"), Array(deadline)[proc][32:])
         # per process, registered: the deadline has been reached (deadline <= time), or
-        # it is too far for the queue's keys (>= 2**(KB-1) after the time)
+        # it is too far for the queue's keys: 2**(KB-1) or more after the time, or after
+        # the earliest deadline held if that has passed (a due task still waiting for
+        # room in a full systolic ready queue): held keys stay within the compare window
+        lag = Signal(KB)                    # time - the head's deadline, if due (else 0)
+        if dq is not None:
+            m.d.comb += lag.eq(Mux(dq.head_due, time[:KB] - dq.key[0], 0))
         passed, far = Signal(P), Signal(P)
         for i in range(P):
             diff = Signal(64, name=f"deadline_diff{i}")
-            m.d.comb += diff.eq(deadline[i] - time)
+            ahead = Signal(KB + 1, name=f"deadline_span{i}")
+            m.d.comb += [diff.eq(deadline[i] - time), ahead.eq(diff[:KB] + lag)]
             m.d.sync += [passed[i].eq(diff[63] | (diff == 0)),
-                         far[i].eq(~diff[63] & (diff[KB - 1:] != 0))]
-
-        # SLEEP: a deadline reached -> ready at once (like ENQUEUE); else the deadline
-        # queue (an entry of the process's QUOTA / the pool, a cell of the queue)
-        c = wr & H("SLEEP")
+                         far[i].eq(~diff[63] & ((diff[KB - 1:] != 0) |
+                                                (ahead[KB - 1:] != 0)))]
         pa, fa = passed.bit_select(proc, 1), far.bit_select(proc, 1)
-        error("INVALID", c & (~ok_w | (~pa & fa)))
-        c_now = c & ok_w & pa
-        error("READY_FULL", c_now & ~room_pr)
-        st.bus_enq.append((c_now & room_pr, proc_oh, wdata))
-        c_park = c & ok_w & ~pa & ~fa
-        if p.timers:
-            m.submodules.timers = dq = DeadlineQueue(p.timers, key_bits=KB,
-                                                     width=X + len(proc))
-            tfree = ~dq.full
-        else:
-            dq, tfree = None, C(0)
-        error("TIMER_FULL", c_park & ~(tfree & entry_ok))
-        sleep_ins = Signal()
-        m.d.comb += sleep_ins.eq(c_park & tfree & entry_ok)
+        tfree = ~dq.full if dq is not None else C(0)
+        park_ok = tfree & entry_ok                  # a cell and an entry for the task
+        word0, word1 = Cat(C(0, 1), wdata[1:]), Cat(C(1, 1), wdata[1:])   # bit 0: cause
+        clear0, set0 = [], []                   # the enqueued word's bit 0: 0 / 1
+
+        def timed(c, ready_now, ready_word):
+            """The common decision of SLEEP / BLOCK_UNTIL / HANDLER_UNTIL accepted so far
+            (``c``): ``ready_now`` -> ready at once with ``ready_word`` (the caller has
+            checked room); else a reached deadline -> ready at once (its word), READY_FULL
+            without room; else into the deadline queue, TIMER_FULL without a cell or an
+            entry. Returns the condition for the deadline queue."""
+            error("INVALID", c & ~pa & fa)
+            c = c & ~(~pa & fa)
+            st.bus_enq.append((c & ready_now, proc_oh, ready_word))
+            rest = c & ~ready_now
+            error("READY_FULL", rest & pa & ~room_pr)
+            timeout_now = rest & pa & room_pr
+            st.bus_enq.append((timeout_now, proc_oh, wdata if ready_word is wdata else word1))
+            if ready_word is not wdata:         # a timed wait: bit 0 is the cause
+                clear0.append(c & ready_now)
+                set0.append(timeout_now)
+            error("TIMER_FULL", rest & ~pa & ~park_ok)
+            return rest & ~pa & park_ok, (c & ready_now) | timeout_now
+
+        # SLEEP: the word unchanged either way
+        c = wr & H("SLEEP")
+        error("INVALID", c & ~ok_w)
+        s_park, s_now = timed(c & ok_w, C(0), wdata)
+        # BLOCK_UNTIL[v]: a pending event with no waiter -> ready now (bit 0 = 0)
+        # (a timed wait's word must not be 0 without bit 0: bit 0 becomes the cause)
+        ok_t = ok_w & (wdata[1:] != 0)
+        c = wr & H("BLOCK_UNTIL")
+        bv = IX("BLOCK_UNTIL")
+        own = Array(owner)[bv] == proc
+        error("PERMISSION", c & ~own)
+        error("INVALID", c & own & ~ok_t)
+        no_waiter = ~blocked.nonempty.bit_select(bv, 1) & ~st.timed_v.bit_select(bv, 1)
+        take = pnz.bit_select(bv, 1) & no_waiter & room_pr
+        b_park, b_now = timed(c & own & ok_t, take, word0)
+        u_consume = c & own & ok_t & ~(~pa & fa) & take
+        # HANDLER_UNTIL[c]: a message waiting -> ready now (bit 0 = 0)
+        c = wr & H("HANDLER_UNTIL")
+        hs = Signal.like(st.hch)
+        m.d.comb += hs.eq(st.chan(proc, IX("HANDLER_UNTIL")))
+        busy = st.handler_v.bit_select(hs, 1) | st.timed_h.bit_select(hs, 1)
+        error("INVALID", c & ~ok_t)
+        error("HANDLER_BUSY", c & ok_t & busy)
+        h_park, h_now = timed(c & ok_t & ~busy, st.mnz.bit_select(hs, 1) & room_pr, word0)
+
         # CANCEL
         c_cancel = wr & H("CANCEL")
         error("INVALID", c_cancel & ~ok_w)
         cancelled = Signal(P)
         read(H("TIMER_STATUS"), cancelled.bit_select(proc, 1))
         # registered for the execute stage (the word is push_word_r)
-        sleep_r, cancel_r = Signal(), Signal()
+        ins_r, cancel_r = Signal(), Signal()
         tkey_r = Signal(KB)
         tproc_r = Signal.like(proc)
-        m.d.sync += [sleep_r.eq(sleep_ins), cancel_r.eq(c_cancel & ok_w),
-                     tkey_r.eq(Array(deadline)[proc][:KB]), tproc_r.eq(proc)]
-        count = dq.count if dq is not None else C(0)
-        read(H("TIMER_COUNT", K), count)
-        st.dq, st.sleep_ins, st.sleep_now = dq, sleep_ins, c_now & room_pr
-        st.sleep_r, st.cancel_r, st.tkey_r, st.tproc_r = sleep_r, cancel_r, tkey_r, tproc_r
-        st.cancelled = cancelled
+        tkind_r = Signal(2)
+        tlink_r = Signal(lay.lb)
+        sleep_ins = Signal()
+        m.d.comb += sleep_ins.eq(s_park | b_park | h_park)
+        u_consume_oh = Signal(V)
+        topen = Signal(V)                   # the level-mode gate opens (accepted wait)
+        m.d.sync += [ins_r.eq(sleep_ins), cancel_r.eq(c_cancel & ok_w),
+                     tkey_r.eq(Array(deadline)[proc][:KB]), tproc_r.eq(proc),
+                     tkind_r.eq(Mux(b_park, KIND_BLOCK, Mux(h_park, KIND_HANDLER,
+                                                             KIND_SLEEP))),
+                     tlink_r.eq(Mux(b_park, bv, IX("HANDLER_UNTIL"))),
+                     topen.eq(Mux(u_consume | b_park, onehot(bv, V), 0))]
+        # (decide stage: the execute stage registers it into consume_r, like BLOCK's)
+        m.d.comb += u_consume_oh.eq(Mux(u_consume, onehot(bv, V), 0))
+        read(H("TIMER_COUNT", K), dq.count if dq is not None else C(0))
+        st.sleep_ins, st.sleep_now = sleep_ins, s_now | b_now | h_now
+        st.sleep_r, st.cancel_r, st.tkey_r, st.tproc_r = ins_r, cancel_r, tkey_r, tproc_r
+        st.tkind_r, st.tlink_r, st.cancelled = tkind_r, tlink_r, cancelled
+        st.u_consume_oh, st.topen = u_consume_oh, topen
+        st.enq_bit0 = Mux(any_of(set0), 1, Mux(any_of(clear0), 0, wdata[0]))
+
+    def _timer_ready(self, m, st):
+        """The move out of the deadline queue into a ready queue, one per cycle, in a
+        cycle with no bus write being decided and no operation of the queue itself (it
+        goes before the wake engine, which it stalls): a due head (``tfire``; the
+        word's bit 0 set for a timed wait), else the timed waiter with the earliest
+        deadline whose event is pending (and no BLOCK waiter on its vector) or whose
+        channel has a message (no RECV in progress) (``ewake``; bit 0 cleared)."""
+        dq, room, CH = st.dq, st.room, st.CH
+        tfire, ewake, move = Signal(), Signal(), Signal()
+        st.tfire, st.ewake, st.tmove = tfire, ewake, move
+        if dq is None:
+            return
+        N, cells = dq.depth, st.tcells
+        free = ~st.wr_req & ~st.sleep_r & ~st.cancel_r
+        recv_busy = st.c_recv | st.recv_oh_r.any()
+        pnz_eff = st.pnz & ~st.consume_r
+        cand = Signal(N)                      # timed waiters whose event has come
+        for i, c in enumerate(cells):
+            ev = (c.kind == KIND_BLOCK) & pnz_eff.bit_select(c.link, 1) & \
+                ~st.blocked.nonempty.bit_select(c.link, 1)
+            msg = (c.kind == KIND_HANDLER) & ~recv_busy & \
+                st.mnz.bit_select(st.chan(c.proc, c.link[:max(1, (CH - 1).bit_length())]), 1)
+            m.d.comb += cand[i].eq(dq.valid[i] & (ev | msg) & room.bit_select(c.proc, 1))
+        m.d.comb += [
+            tfire.eq(dq.head_due & free & room.bit_select(cells[0].proc, 1)),
+            ewake.eq(cand.any() & free & ~tfire),
+            move.eq(tfire | ewake),
+        ]
+        st.tcand = cand
 
     def _timer_move(self, m, st):
-        """The deadline queue's execute-stage operations (SLEEP inserts, CANCEL removes)
-        and the move of a due head into its process's ready queue (``tfire``)."""
-        dq, P, X, room, onehot = st.dq, st.P, st.X, st.room, st.onehot
+        """The deadline queue's execute-stage operations (inserts, CANCEL's removal) and
+        the move decided by ``_timer_ready``."""
+        dq, P, V, X, onehot = st.dq, st.P, st.V, st.X, st.onehot
         sleep_r, cancel_r, tkey_r, tproc_r = st.sleep_r, st.cancel_r, st.tkey_r, st.tproc_r
-        tfire = Signal()
-        hproc = Signal.like(tproc_r)
-        cancel_dec = Signal(P)
+        tfire, ewake, move = st.tfire, st.ewake, st.tmove
+        cancel_dec, ewake_v = Signal(P), Signal(V)
+        st.ewake_v, st.cancel_dec = ewake_v, cancel_dec
         if dq is None:
             m.d.comb += st.cancelled.eq(0)
-            st.tfire, st.tfire_oh, st.tfire_word, st.cancel_dec = tfire, C(0, P), C(0, X), \
-                cancel_dec
+            st.tfire_oh, st.tfire_word = C(0, P), C(0, X)
             return
-        word = st.push_word_r
-        N = dq.depth
-        match = Signal(N)
-        m.d.comb += match.eq(Cat((dq.data[i][:X] == word) & (dq.data[i][X:] == tproc_r)
-                                 for i in range(N)))
+        cells, word = st.tcells, st.push_word_r
+        cmatch = Signal(dq.depth)
+        m.d.comb += cmatch.eq(Cat((c.word == word) & (c.proc == tproc_r) for c in cells))
         m.d.comb += [
-            hproc.eq(dq.data[0][X:]),
             dq.time.eq(self.mtime[:dq.key_bits]),
             dq.ins_valid.eq(sleep_r), dq.ins_key.eq(tkey_r),
-            dq.ins_data.eq(Cat(word, tproc_r)),
-            # the head moves when due, in a cycle with no other enqueue (a bus write
-            # being decided, a wake) and no operation of the queue itself
-            tfire.eq(dq.head_due & ~st.wr_req & ~st.fire & ~sleep_r & ~cancel_r &
-                     room.bit_select(hproc, 1)),
-            dq.rm_valid.eq(cancel_r | tfire),
-            dq.rm_match.eq(Mux(cancel_r, match, 1)),
+            dq.ins_data.eq(Cat(word, tproc_r, st.tkind_r, st.tlink_r)),
+            dq.rm_valid.eq(cancel_r | move),
+            dq.rm_match.eq(Mux(cancel_r, cmatch, Mux(tfire, 1, st.tcand))),
             cancel_dec.eq(Mux(cancel_r & dq.rm_found, onehot(tproc_r, P), 0)),
         ]
+        out = self._cell(dq.rm_data, st)
+        m.d.comb += ewake_v.eq(Mux(ewake & (out.kind == KIND_BLOCK), onehot(out.link, V), 0))
         with m.If(cancel_r):
             m.d.sync += st.cancelled.bit_select(tproc_r, 1).eq(dq.rm_found)
-        st.tfire, st.tfire_oh, st.tfire_word = tfire, Mux(tfire, onehot(hproc, P), 0), \
-            dq.data[0][:X]
-        st.cancel_dec = cancel_dec
+        # bit 0 = the cause of a timed wait's wake (1: the deadline); SLEEP: unchanged
+        cause = Mux(out.kind == KIND_SLEEP, out.word[0], tfire)
+        st.tfire_oh = Mux(move, onehot(out.proc, P), 0)
+        st.tfire_word = Cat(cause, out.word[1:])
 
     def _execute(self, m, st):
         """The read data, the DEQUEUE_WAIT state, the decide -> execute registers and
@@ -663,7 +781,7 @@ class ATSIntc(wiring.Component):
             bpush_r.eq(park), bpush_v_r.eq(blk_v),
             mpush_r.eq(c_send_ok), mpush_ch_r.eq(slot),
             push_word_r.eq(wdata),
-            consume_r.eq(Mux(consume, blk_oh, 0)),
+            consume_r.eq(Mux(consume, blk_oh, 0) | st.u_consume_oh),
             raise_r.eq(raise_v),
             errwin_r.eq(Cat(~in_proc, proc_oh)),
             hset_r.eq(hset), hset_ch_r.eq(hch),
@@ -707,7 +825,8 @@ class ATSIntc(wiring.Component):
         m.submodules.irq_events = irqev = IrqEvents(V)
         hw_event = irqev.event
         m.d.comb += [irqev.irq_in.eq(self.irq_in), irqev.level.eq(level),
-                     irqev.open.eq(consume_r | Mux(bpush_r, onehot(bpush_v_r, V), 0))]
+                     irqev.open.eq(consume_r | Mux(bpush_r, onehot(bpush_v_r, V), 0) |
+                                   st.topen)]
 
         # ---- wake engine -----------------------------------------------------------------
         # Sources: V vectors (a pending event and a blocked task) and S handler slots (a
@@ -730,7 +849,9 @@ class ATSIntc(wiring.Component):
             wake.slot_ready.eq(hwait & Cat(room_q[s // CH] for s in range(S))),
             wake.slot_still.eq(hwait & ~recv_oh_r),
             wake.room.eq(room), wake.hroom.eq(hroom),
-            wake.stall.eq(wr_req),
+            # a bus write being decided, or a move out of the deadline queue (which
+            # goes first: its task already holds its entry)
+            wake.stall.eq(wr_req | st.tmove),
             # a VEC_CFG write drops the selection (made with the old owner); so does
             # a RECV (its execute cycle pops a mailbox, the move would pop a vector)
             wake.drop.eq((wr & H("VEC_CFG", K)) | c_recv),
@@ -754,6 +875,7 @@ class ATSIntc(wiring.Component):
         m.d.sync += handler_v.eq((handler_v | hset_oh) & ~hclr_oh & ~fire_h)
         # for the later stages
         st.fire, st.fire_v, st.hw_event, st.recv_pop = fire, fire_v, hw_event, recv_pop
+        st.pnz_eff = pnz_eff
         st.w2_isv, st.w2_oh, st.w2_poh = w2_isv, w2_oh, w2_poh
 
     def _enqueue(self, m, st):
@@ -790,8 +912,8 @@ class ATSIntc(wiring.Component):
                      adm.move_to.eq(cfg_w.OWNER), adm.move_count.eq(vcfg_cnt)]
         m.d.sync += [
             enq_r.eq(bus_enq_oh | Mux(fire, w2_poh, 0) | st.tfire_oh),
-            enq_word_r.eq(Mux(wr_req, Mux(H("SEND"), send_word, wdata),
-                              Mux(st.tfire, st.tfire_word,
+            enq_word_r.eq(Mux(wr_req, Mux(H("SEND"), send_word, Cat(st.enq_bit0, wdata[1:])),
+                              Mux(st.tmove, st.tfire_word,
                                   Mux(w2_isv, blocked.head_word,
                                       onehot_mux(w2_oh[V:], handler, X))))),
         ]
@@ -800,7 +922,7 @@ class ATSIntc(wiring.Component):
 
         # every event of every source counts, also when several meet in one cycle
         m.d.comb += [pcount.event.eq(hw_event), pcount.raised.eq(raise_r),
-                     pcount.take.eq(Mux(fire_v, w2_oh[:V], 0) | consume_r)]
+                     pcount.take.eq(Mux(fire_v, w2_oh[:V], 0) | consume_r | st.ewake_v)]
         overflow = pcount.overflow
         # for the later stages
         st.inc, st.inc_msg, st.overflow = inc, inc_msg, overflow
@@ -847,6 +969,7 @@ class ATSIntc(wiring.Component):
             w2_oh=w2_oh, bpush_r=bpush_r, bpush_v_r=bpush_v_r, push_word_r=push_word_r,
             hset_r=hset_r, hclr_oh=hclr_oh, handler_v=handler_v, raise_r=raise_r,
             dq=st.dq, sleep_r=st.sleep_r, cancel_r=st.cancel_r, tfire=st.tfire, fire=st.fire,
+            tmove=st.tmove, ewake_v=st.ewake_v, topen=st.topen,
             # a task word accepted into the controller by the access decided now:
             # ENQUEUE, BLOCK (made ready or parked), HANDLER (made ready or kept)
             task_in=any_of([cond for cond, _, _ in bus_enq[:3]] +

@@ -37,6 +37,8 @@ from amaranth.hdl import *
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from atsintc.gateware.pqueue import _pin
+
 __all__ = ["DeadlineQueue", "key_before"]
 
 MAX_DEPTH = 64
@@ -85,9 +87,7 @@ class DeadlineQueue(wiring.Component):
         # remove: ge[i] = cell i is at or after the first matching cell (prefix OR)
         match = Signal(N)
         m.d.comb += match.eq(self.rm_match & valid)
-        ge = Signal(N)
-        for i in range(N):
-            m.d.comb += ge[i].eq(match[:i + 1].any())
+        ge = _prefix_or(m, match)
         first = Signal(N)
         m.d.comb += first.eq(ge & ~(ge << 1))
         m.d.comb += [
@@ -123,6 +123,22 @@ class DeadlineQueue(wiring.Component):
             self.head_due.eq(valid[0] & ~key_before(self.time, key[0], K)),
         ]
         return m
+
+
+def _prefix_or(m, bits):
+    """``out[i]`` = OR of ``bits[0..i]``, in ceil(log4 N) levels of 4-input ORs (a
+    radix-4 parallel prefix, each level a kept wire so that synthesis does not turn it
+    back into an N-long chain): 3 LUT levels for 32 cells."""
+    n = len(bits)
+    cur, span, level = bits, 1, 0
+    while span < n:
+        nxt = Cat(*[Cat(*[cur[i - k * span] for k in range(4) if i - k * span >= 0]).any()
+                    for i in range(n)])
+        cur = _pin(m, f"prefix_or_{level}", nxt)
+        span, level = span * 4, level + 1
+    out = Signal(n)
+    m.d.comb += out.eq(cur)
+    return out
 
 
 def _or_select(onehot, values, width):

@@ -80,16 +80,11 @@ CSR_MEIPENDING = 0xFC0
 DEVICE_VECTORS = 8
 
 # The task pool backend with its default 1024 entries (its simulation cost does not
-# grow with the pool's size).
+# grow with the pool's size), and 16 timers (the runtime's timer benchmark holds at
+# most 10 at once; the controller alone with 32 reaches 40 MHz on ECP5, the ULX3S SoC
+# runs at 50: docs/performance.md).
 DEFAULT_ATSINTC_PARAMS = Params(processes=4, priorities=8, vectors=8, channels=4,
-                                queue="pool", pool=1024)
-
-
-def _define(name, value, comment=None):
-    line = f"#define {name:<36} {value}"
-    if comment:
-        line += f"  /* {comment} */"
-    return line
+                                queue="pool", pool=1024, timers=16)
 
 
 def soc_params(p):
@@ -97,7 +92,7 @@ def soc_params(p):
     out = [("SOC_ATSINTC_QUEUE_POOL", "1" if p.queue == "pool" else "0",
             "1: task pool of SOC_ATSINTC_POOL entries; 0: systolic queues")]
     for name in ("processes", "priorities", "pool", "ready_depth", "vectors",
-                 "blocked_depth", "channels", "ipc_depth", "xlen", "ports"):
+                 "blocked_depth", "channels", "ipc_depth", "xlen", "ports", "timers"):
         out.append((f"SOC_ATSINTC_{name.upper()}", f"{getattr(p, name)}", None))
     return out
 
