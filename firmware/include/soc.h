@@ -81,6 +81,9 @@
 #ifndef SOC_ATSINTC_PORTS
 #define SOC_ATSINTC_PORTS                    1
 #endif
+#ifndef SOC_ATSINTC_TIMERS
+#define SOC_ATSINTC_TIMERS                   16
+#endif
 
 /* InterruptSource registers (byte offsets from SOC_IRQSRC_BASE); per-vector
  * registers at SOC_IRQSRC_BLOCK * v + offset. */

@@ -87,6 +87,13 @@ DEFAULT_ATSINTC_PARAMS = Params(processes=4, priorities=8, vectors=8, channels=4
                                 queue="pool", pool=1024, timers=16)
 
 
+def _define(name, value, comment=None):
+    line = f"#define {name:<36} {value}"
+    if comment:
+        line += f"  /* {comment} */"
+    return line
+
+
 def soc_params(p):
     """(macro, value, comment) of the ATS-INTC parameters a firmware sees."""
     out = [("SOC_ATSINTC_QUEUE_POOL", "1" if p.queue == "pool" else "0",

@@ -20,6 +20,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from atsintc.tools.toolchain import build_root
@@ -104,7 +105,7 @@ def build_firmware(name, sources, out_dir=None, *, cflags=(), ram_size=None,
     hexfile = d / f"{name}.hex"
     if hexfile.exists():
         return hexfile
-    tmp = out / f".{name}-{os.getpid()}.tmp"
+    tmp = out / f".{name}-{os.getpid()}-{threading.get_ident()}.tmp"
     tmp.mkdir(parents=True, exist_ok=True)
     elf, binf = tmp / f"{name}.elf", tmp / f"{name}.bin"
     zig = [sys.executable, "-m", "ziglang"]

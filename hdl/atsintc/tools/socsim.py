@@ -144,7 +144,8 @@ def build(soc=None, *, trace=False, log=print) -> Path:
     if exe.exists():
         quick.write_text(name + "\n")
         return exe
-    tmp = root / f".{name}-{os.getpid()}.tmp"
+    # per process and thread: concurrent builds (threads of one benchmark) never share it
+    tmp = root / f".{name}-{os.getpid()}-{threading.get_ident()}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     (tmp / "soc.v").write_text(text)
