@@ -37,8 +37,6 @@ from amaranth.hdl import *
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from atsintc.gateware.pqueue import _pin
-
 __all__ = ["DeadlineQueue", "key_before"]
 
 MAX_DEPTH = 64
@@ -126,16 +124,16 @@ class DeadlineQueue(wiring.Component):
 
 
 def _prefix_or(m, bits):
-    """``out[i]`` = OR of ``bits[0..i]``, in ceil(log4 N) levels of 4-input ORs (a
-    radix-4 parallel prefix, each level a kept wire so that synthesis does not turn it
-    back into an N-long chain): 3 LUT levels for 32 cells."""
+    """``out[i]`` = OR of ``bits[0..i]``, written as ceil(log4 N) levels of 4-input ORs
+    (a radix-4 parallel prefix: 3 LUT levels for 32 cells) rather than N separate ORs,
+    which synthesis shared into an N-long chain (the critical path of the first
+    version). Not kept wires: with them nextpnr's router did not converge."""
     n = len(bits)
-    cur, span, level = bits, 1, 0
+    cur, span = bits, 1
     while span < n:
-        nxt = Cat(*[Cat(*[cur[i - k * span] for k in range(4) if i - k * span >= 0]).any()
+        cur = Cat(*[Cat(*[cur[i - k * span] for k in range(4) if i - k * span >= 0]).any()
                     for i in range(n)])
-        cur = _pin(m, f"prefix_or_{level}", nxt)
-        span, level = span * 4, level + 1
+        span *= 4
     out = Signal(n)
     m.d.comb += out.eq(cur)
     return out
