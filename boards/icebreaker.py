@@ -82,7 +82,8 @@ __all__ = ["ICEBreakerTop", "ControllerTop", "ControllerDemo", "small_params",
 
 def small_params():
     """The ATS-INTC configuration of the iCEBreaker SoC: a task pool of 256 entries in
-    block RAM, no timers (with 2 processes, or timers, the SoC does not fit: see the
+    block RAM, no timers (the SoC uses 5,252 of 5,280 LCs: no room for a deadline queue;
+    with 2 processes the SoC does not fit either: see the
     module docstring)."""
     from atsintc.regmap import Params
     return Params(processes=1, priorities=4, vectors=2, channels=1, ipc_depth=1, xlen=32,

@@ -342,7 +342,7 @@ def test_controller_properties_bmc_timers(params):
 @pytest.mark.parametrize("params", [PARAMS_TIMERS, PARAMS_POOL_TIMERS],
                          ids=["systolic", "pool"])
 def test_controller_properties_bmc_timers_deeper(params):
-    rc, out = run_sby(f"controller-bmc-timers-{params.queue}-deep", "bmc", DEPTH_TIMERS + 3,
+    rc, out = run_sby(f"controller-bmc-timers-{params.queue}-deep", "bmc", DEPTH_TIMERS + 1,
                       params=params, data_bits=9)
     assert rc == 0 and "DONE (PASS" in out, out[-3000:]
 

@@ -1,45 +1,6 @@
 /* Two-hart benchmarks (SoC(harts=2)), hw (ATS-INTC) against software baselines.
  *
  * 1. Speedup of 2 harts over 1: K tasks, each run R times (N = K * R runs in all) with
- *    WORK cycles of work per run; a run re-enqueues its task until its runs are used
- *    up. hw: one ATS-INTC ready queue (process 0) shared by both harts through their
- *    own ports (C-FCFS). sw: a FIFO ring in the uncached RAM under hardware spinlock 0
- *    (VexRiscv's AMOs are local to a core, so a software lock across harts needs the
- *    SoC's test-and-set spinlock). Every run is counted per task and checked.
- * 2. Cross-core IPC one-way wake, SEND on hart 0 -> first instruction of the handler on
- *    hart 1, which is idle in its dispatch loop: hw: hart 1 has registered a handler
- *    task on process 1, channel 0 and waits in DEQUEUE_WAIT on process 1 (its own
- *    port); hart 0 SENDs; the dispatcher calls the task it dequeued. sw-ipi (what an
- *    SMP RTOS does): hart 0 puts the message in a shared ring under spinlock 1 and
- *    raises hart 1's MSIP; hart 1 sleeps in WFI, takes the software-interrupt trap,
- *    whose handler moves the message to the receiver and makes the handler task ready
- *    in hart 1's ready list (under spinlock 1), returns; the dispatcher pops the ready
- *    list and calls the handler. Both sides read mcycle (the harts leave reset
- *    together, so their mcycle counters agree).
- *
- * Output: "RESULT <key> <value>" lines; exit code = failed checks. -DTASKS, -DRUNS and
- * -DSAMPLES set the sizes (atsintc.tools.bench_smp); -DSTRESS runs only the hw case
- * on two harts with 16 cycles of work (many runs: the exactly-once check at scale). */
-#include <stdint.h>
-
-#include "atsintc_regs.h"
-#include "console.h"
-#include "smp.h"
-#include "soc.h"
-
-#ifndef TASKS
-#define TASKS 64
-#endif
-#ifndef RUNS
-#define RUNS 40                         /* per task: N = TASKS * RUNS */
-#endif
-#ifndef SAMPLES
-#define SAMPLES 100
-#endif
-#define INTC(p, reg) (ATSINTC_PROC_BASE(SOC_ATSINTC_BASE, p) + (reg))
-#define KINTC(reg) (ATSINTC_KERNEL_BASE(SOC_ATSINTC_BASE) + (reg))
-
-/* 1. Speedup of 2 harts over 1: K tasks, each run R times (N = K * R runs in all) with
  *    WORK cycles of work per run; a run re-wakes its task until its runs are used up.
  *    Both on the SMP executor (rt/smp_exec.h): hw = SX_HW_WFI (one ATS-INTC ready
  *    queue, process 0, shared by both harts through their own ports, C-FCFS; WFI on
@@ -54,8 +15,8 @@
  *    DEQUEUE). sw-ipi: the executor's software channel: the message and the handler's
  *    wake in one critical section under queue 1's spinlock, then an IPI (hart 1
  *    sleeps in WFI until its MSIP). The sender is a task of queue 0 (hart 0 sends
- *    from main with its window, kept in a register: sx_send_win). Both sides read mcycle (the harts leave
- *    reset together, so their mcycle counters agree).
+ *    from main with its window, kept in a register: sx_send_win). Both sides read
+ *    mcycle (the harts leave reset together, so their mcycle counters agree).
  *
  * Output: "RESULT <key> <value>" lines; exit code = failed checks. -DTASKS, -DRUNS and
  * -DSAMPLES set the sizes (atsintc.tools.bench_smp); -DSTRESS runs only the hw case
