@@ -21,10 +21,11 @@ from atsintc.tools.toolchain import require
 
 # (id, parameters, random AXI accesses)
 CONFIGS = [
-    ("small", Params(processes=3, vectors=4, channels=2, ipc_depth=2, pool=8), 25_000),
+    ("small", Params(processes=3, vectors=4, channels=2, ipc_depth=2, pool=8, timers=4),
+     25_000),
     ("rv64-systolic", Params(processes=2, priorities=4, ready_depth=8, vectors=8,
                              blocked_depth=4, channels=3, ipc_depth=3, xlen=64,
-                             queue="systolic"), 25_000),
+                             queue="systolic", timers=4), 25_000),
 ]
 
 
@@ -41,7 +42,8 @@ def test_axi4lite_cocotb(name, params, ops):
 
 
 # ------------------------------------------------------------ Amaranth simulator
-SMALL = Params(processes=2, priorities=2, vectors=2, channels=1, ipc_depth=1, pool=4)
+SMALL = Params(processes=2, priorities=2, vectors=2, channels=1, ipc_depth=1, pool=4,
+               timers=2)
 MAP = RegisterMap(SMALL)
 ERR = {name: 1 << i for i, (name, _) in enumerate(ERRORS)}
 ID = 0x41545349

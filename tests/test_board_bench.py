@@ -25,11 +25,13 @@ SECTION_MAX = 1024              # bench_all.c's SECTION: what the UART FIFO must
 # replaced while a RESULT line is printed, and the first sample of the next measurement
 # could see one or two different instruction fetches. That shows only in values that are
 # one sample - the min and max of a run, the one-shot work_cycles - so those may differ
-# by two cache-line refills (about 10 cycles each); everything else must be equal.
+# by up to three cache-line refills (about 10 cycles each; two were enough until the
+# timer interrupt entered the sw trap handler: sw irq_idle max then differed by 25);
+# everything else must be equal.
 # (Before the strings were placed, the first system call of sw and poll differed by up
 # to 51 cycles.) Differences are printed (pytest -s).
 ONE_SAMPLE = re.compile(r"(^|_)(min|max)$|^work_cycles$")
-ONE_SAMPLE_TOLERANCE = 20
+ONE_SAMPLE_TOLERANCE = 30
 
 
 @pytest.fixture(scope="module")

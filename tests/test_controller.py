@@ -12,22 +12,24 @@ from atsintc.tools.export import controller_verilog
 from atsintc.regmap import Params
 
 # (id, parameters, random bus accesses): both queue backends; the pool's sizes are small
-# enough that the random tests use it up
+# enough that the random tests use it up; small deadline queues (the random tests fill
+# them too) except in the default configuration, to keep the Verilator builds short
 CONFIGS = [
-    ("small", Params(processes=3, vectors=4, channels=2, ipc_depth=2, pool=8), 50_000),
+    ("small", Params(processes=3, vectors=4, channels=2, ipc_depth=2, pool=8, timers=6),
+     50_000),
     ("rv64", Params(processes=2, priorities=4, vectors=8, channels=3, ipc_depth=3, xlen=64,
-                    pool=12), 50_000),
+                    pool=12, timers=5), 50_000),
     ("minimal", Params(processes=1, priorities=1, vectors=1, channels=1, ipc_depth=1,
-                       pool=2), 20_000),
+                       pool=2, timers=1), 20_000),
     ("default", Params(), 10_000),
     ("small-systolic", Params(processes=3, ready_depth=6, vectors=4, blocked_depth=3,
-                              channels=2, ipc_depth=2, queue="systolic"), 50_000),
+                              channels=2, ipc_depth=2, queue="systolic", timers=6), 50_000),
     ("rv64-systolic", Params(processes=2, priorities=4, ready_depth=8, vectors=8,
                              blocked_depth=4, channels=3, ipc_depth=3, xlen=64,
-                             queue="systolic"), 50_000),
+                             queue="systolic", timers=5), 50_000),
     ("minimal-systolic", Params(processes=1, priorities=1, ready_depth=1, vectors=1,
-                                blocked_depth=1, channels=1, ipc_depth=1, queue="systolic"),
-     20_000),
+                                blocked_depth=1, channels=1, ipc_depth=1, queue="systolic",
+                                timers=2), 20_000),
 ]
 
 
@@ -46,11 +48,11 @@ def test_controller(name, params, ops):
 
 # several bus ports (sim/tb_ports.py: all ports at once against the model)
 PORT_CONFIGS = [
-    ("2ports", Params(processes=3, vectors=4, channels=2, ipc_depth=2, pool=16, ports=2),
-     4_000),
+    ("2ports", Params(processes=3, vectors=4, channels=2, ipc_depth=2, pool=16, ports=2,
+                      timers=4), 4_000),
     ("3ports-systolic", Params(processes=2, priorities=4, ready_depth=6, vectors=2,
                                blocked_depth=2, channels=2, ipc_depth=2, queue="systolic",
-                               ports=3), 3_000),
+                               ports=3, timers=4), 3_000),
 ]
 
 
