@@ -129,11 +129,13 @@ def _prefix_or(m, bits):
     which synthesis shared into an N-long chain (the critical path of the first
     version). Not kept wires: with them nextpnr's router did not converge."""
     n = len(bits)
-    cur, span = bits, 1
+    cur, span, level = bits, 1, 0
     while span < n:
-        cur = Cat(*[Cat(*[cur[i - k * span] for k in range(4) if i - k * span >= 0]).any()
-                    for i in range(n)])
-        span *= 4
+        nxt = Signal(n, name=f"prefix_or_{level}")      # a signal per level: no
+        m.d.comb += nxt.eq(Cat(*[                       # replicated sub-expressions
+            Cat(*[cur[i - k * span] for k in range(4) if i - k * span >= 0]).any()
+            for i in range(n)]))
+        cur, span, level = nxt, span * 4, level + 1
     out = Signal(n)
     m.d.comb += out.eq(cur)
     return out
