@@ -261,10 +261,15 @@ static inline uint32_t rt_recv(rt_task *t, unsigned chan)
 /* Sleep until `deadline` (mtime units): DEADLINE, DEADLINE_HI, then SLEEP = the task
  * word; the controller makes the task ready when the time reaches the deadline (at once
  * if it has). Used through RT_SLEEP_UNTIL / RT_SLEEP. */
-static inline void rt_sleep_until(rt_task *t, uint64_t deadline)
+static inline void rt_set_deadline(rt_task *t, uint64_t deadline)
 {
     RT_MMIO(t->win + ATSINTC_PROC_DEADLINE) = (uint32_t)deadline;
     RT_MMIO(t->win + ATSINTC_PROC_DEADLINE_HI) = (uint32_t)(deadline >> 32);
+}
+
+static inline void rt_sleep_until(rt_task *t, uint64_t deadline)
+{
+    rt_set_deadline(t, deadline);
     RT_MMIO(t->win + ATSINTC_PROC_SLEEP) = t->word;
 }
 
@@ -274,8 +279,7 @@ static inline void rt_block_timeout(rt_task *t, unsigned v, uint64_t deadline)
 {
     if (t->flags)
         t->flags = 0;
-    RT_MMIO(t->win + ATSINTC_PROC_DEADLINE) = (uint32_t)deadline;
-    RT_MMIO(t->win + ATSINTC_PROC_DEADLINE_HI) = (uint32_t)(deadline >> 32);
+    rt_set_deadline(t, deadline);
     RT_MMIO(t->win + ATSINTC_PROC_BLOCK_UNTIL(v)) = t->word;
 }
 
@@ -284,8 +288,7 @@ static inline void rt_recv_timeout(rt_task *t, unsigned c, uint64_t deadline)
 {
     if (t->flags)
         t->flags = 0;
-    RT_MMIO(t->win + ATSINTC_PROC_DEADLINE) = (uint32_t)deadline;
-    RT_MMIO(t->win + ATSINTC_PROC_DEADLINE_HI) = (uint32_t)(deadline >> 32);
+    rt_set_deadline(t, deadline);
     RT_MMIO(t->win + ATSINTC_PROC_HANDLER_UNTIL(c)) = t->word;
 }
 

@@ -37,6 +37,8 @@ from amaranth.hdl import *
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from atsintc.gateware.muxes import and_or
+
 __all__ = ["DeadlineQueue", "key_before"]
 
 MAX_DEPTH = 64
@@ -90,7 +92,7 @@ class DeadlineQueue(wiring.Component):
         m.d.comb += first.eq(ge & ~(ge << 1))
         m.d.comb += [
             self.rm_found.eq(ge[N - 1]),
-            self.rm_data.eq(_or_select(first, [dat[i] for i in range(N)], self.width)),
+            self.rm_data.eq(and_or([(first[i], dat[i]) for i in range(N)], self.width)),
         ]
 
         ins = self.ins_valid & ~self.full
@@ -138,12 +140,4 @@ def _prefix_or(m, bits):
         cur, span, level = nxt, span * 4, level + 1
     out = Signal(n)
     m.d.comb += out.eq(cur)
-    return out
-
-
-def _or_select(onehot, values, width):
-    """OR of ``values[i]`` where ``onehot[i]`` (an AND-OR multiplexer)."""
-    out = C(0, width)
-    for i, v in enumerate(values):
-        out = out | Mux(onehot[i], v, 0)
     return out
