@@ -82,7 +82,7 @@ __all__ = ["ICEBreakerTop", "ControllerTop", "ControllerDemo", "small_params",
 
 def small_params():
     """The ATS-INTC configuration of the iCEBreaker SoC: a task pool of 256 entries in
-    block RAM, no timers (the SoC uses 5,252 of 5,280 LCs: no room for a deadline queue;
+    block RAM, no timers (the SoC uses 5,132 of 5,280 LCs: no room for a deadline queue;
     with 2 processes the SoC does not fit either: see the
     module docstring)."""
     from atsintc.regmap import Params

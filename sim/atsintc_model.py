@@ -423,6 +423,8 @@ class ATSIntcModel:
             self._push_ready(q, h)
 
     def _process_deadline(self, proc, idx, w, v):
+        if not self.p.timers:               # no deadline registers: reads 0
+            return 0
         x = self.p.xlen
         if w:
             self.deadline[proc] = (self.deadline[proc] >> x << x) | v
@@ -430,6 +432,8 @@ class ATSIntcModel:
         return self.deadline[proc]
 
     def _process_deadline_hi(self, proc, idx, w, v):
+        if not self.p.timers:
+            return 0
         if w:
             self.deadline[proc] = (self.deadline[proc] & 0xFFFFFFFF) | (v & 0xFFFFFFFF) << 32
             return 0
@@ -461,11 +465,15 @@ class ATSIntcModel:
         return 0
 
     def _process_sleep(self, proc, idx, w, word):
+        if not self.p.timers:               # no deadline queue: every timed
+            return "TIMER_FULL"            # operation is refused
         if not self.task_ok(word):
             return "INVALID"
         return self._timed(proc, word, None, "sleep", 0)
 
     def _process_block_until(self, proc, v, w, word):
+        if not self.p.timers:               # no deadline queue: every timed
+            return "TIMER_FULL"            # operation is refused
         if self.owner[v] != proc:
             return "PERMISSION"
         if not self.task_ok(word) or not word >> 1:
@@ -481,6 +489,8 @@ class ATSIntcModel:
         return r
 
     def _process_handler_until(self, proc, c, w, word):
+        if not self.p.timers:               # no deadline queue: every timed
+            return "TIMER_FULL"            # operation is refused
         ch = proc * self.p.channels + c
         if not self.task_ok(word) or not word >> 1:
             return "INVALID"

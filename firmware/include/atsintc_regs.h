@@ -265,12 +265,14 @@
 #define ATSINTC_PROC_CUR_PRIO                        0x38u
 
 /* DEADLINE (read/write, reset 0x0): Deadline for SLEEP, bits XLEN-1..0 (on RV64 the
- * whole 64-bit deadline, in the time input's units).
+ * whole 64-bit deadline, in the time input's units). Without timers (CONFIG3.TIMERS = 0)
+ * it reads 0 and ignores writes, and every SLEEP, BLOCK_UNTIL and HANDLER_UNTIL is
+ * refused with TIMER_FULL.
  */
 #define ATSINTC_PROC_DEADLINE                        0x40u
 
 /* DEADLINE_HI (read/write, reset 0x0): Deadline for SLEEP, bits 63..32 (RV32; on RV64
- * the upper half of DEADLINE).
+ * the upper half of DEADLINE). Reads 0 without timers.
  */
 #define ATSINTC_PROC_DEADLINE_HI                     0x48u
 

@@ -237,9 +237,11 @@ PROCESS = Window("PROCESS", "Window of process slot p at offset 0x1000 * (p + 1)
     Register("CUR_PRIO", 0x038, "RW", "Priority of the task running now (for the "
              "preemption hint).", reset=0xFF),
     Register("DEADLINE", 0x040, "RW", "Deadline for SLEEP, bits XLEN-1..0 (on RV64 the "
-             "whole 64-bit deadline, in the time input's units)."),
+             "whole 64-bit deadline, in the time input's units). Without timers "
+             "(CONFIG3.TIMERS = 0) it reads 0 and ignores writes, and every SLEEP, "
+             "BLOCK_UNTIL and HANDLER_UNTIL is refused with TIMER_FULL."),
     Register("DEADLINE_HI", 0x048, "RW", "Deadline for SLEEP, bits 63..32 (RV32; on RV64 "
-             "the upper half of DEADLINE)."),
+             "the upper half of DEADLINE). Reads 0 without timers."),
     Register("SLEEP", 0x050, "W",
              "Put a task to sleep until DEADLINE: it waits in the deadline queue and, "
              "once the time has reached its deadline, moves into this process's ready "

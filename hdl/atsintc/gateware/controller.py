@@ -578,6 +578,9 @@ class ATSIntc(wiring.Component):
         read(H("TIME", K), time[:X])
         read(H("TIME_HI", K), time[32:])
         read(H("CONFIG3", K), self.map.lookup(K, "CONFIG3").reset_value(p))
+        if dq is None:
+            self._decide_no_timers(m, st)
+            return
         deadline = [Signal(64, name=f"deadline{i}") for i in range(P)]
         for i in range(P):
             with m.If(wr & H("DEADLINE") & proc_oh[i]):
@@ -680,6 +683,22 @@ class ATSIntc(wiring.Component):
         st.tkind_r, st.tlink_r, st.cancelled = tkind_r, tlink_r, cancelled
         st.u_consume_oh, st.topen = u_consume_oh, topen
         st.enq_bit0 = Mux(any_of(set0), 1, Mux(any_of(clear0), 0, wdata[0]))
+
+    def _decide_no_timers(self, m, st):
+        """Decide stage without a deadline queue (``timers = 0``): no deadline registers
+        and no compare. DEADLINE / DEADLINE_HI / TIMER_COUNT / TIMER_STATUS read 0 and
+        ignore writes; every SLEEP, BLOCK_UNTIL and HANDLER_UNTIL is refused with
+        TIMER_FULL; CANCEL finds nothing (INVALID for a word that is not a task)."""
+        wr, H, error, P, V = st.wr, st.H, st.error, st.P, st.V
+        for name in ("SLEEP", "BLOCK_UNTIL", "HANDLER_UNTIL"):
+            error("TIMER_FULL", wr & H(name))
+        error("INVALID", wr & H("CANCEL") & ~st.ok_w)
+        st.sleep_ins, st.sleep_now = C(0), C(0)
+        st.sleep_r, st.cancel_r = C(0), C(0)
+        st.tkey_r = st.tproc_r = st.tkind_r = st.tlink_r = None
+        st.cancelled = Signal(P)
+        st.u_consume_oh, st.topen = C(0, V), C(0, V)
+        st.enq_bit0 = st.wdata[0]
 
     def _timer_ready(self, m, st):
         """The move out of the deadline queue into a ready queue, one per cycle, in a

@@ -64,10 +64,13 @@ class AddressDecoder(wiring.Component):
                 n = r.length(p)
                 k = _key(w.name, r.name)
                 h = getattr(self.hit, k)
-                m.d.comb += h.eq(in_window[w.name] & (off >= r.offset) &
-                                 (off < r.offset + n * STRIDE) & (off[:stride_bits] == 0))
+                m.d.comb += h.eq(in_window[w.name] & self._in_range(off, r.offset,
+                                                                     n * STRIDE))
                 if r.is_array():
-                    m.d.comb += getattr(self.index, k).eq((off - r.offset)[stride_bits:])
+                    span = 1 << (n * STRIDE - 1).bit_length()
+                    rel = (off[:(span - 1).bit_length()] if r.offset % span == 0 else
+                           off - r.offset)              # no subtraction when aligned
+                    m.d.comb += getattr(self.index, k).eq(rel[stride_bits:])
                 ok = []
                 if "R" in r.access:
                     ok.append(~self.we)
@@ -78,3 +81,16 @@ class AddressDecoder(wiring.Component):
         m.d.comb += [self.mapped.eq(Cat(*mapped).any()),
                      self.writable.eq(Cat(*writable).any())]
         return m
+
+    @staticmethod
+    def _in_range(off, base, size):
+        """``off`` is a register word of ``[base, base + size)`` (a multiple of STRIDE):
+        an equality compare of the bits above the range when it is a power of two in
+        size and aligned to it (one register, most arrays), else two compares (no carry
+        chains for the common case: they cost logic cells on iCE40)."""
+        stride_bits = (STRIDE - 1).bit_length()
+        word = off[:stride_bits] == 0
+        if size & (size - 1) == 0 and base % size == 0:
+            k = (size - 1).bit_length()
+            return word & (off[k:] == base >> k)
+        return word & (off >= base) & (off < base + size)
