@@ -36,7 +36,7 @@ the FIFO is full and the next CONSOLE write waits: no byte is lost.
                                    [--no-build] [--seed N]
 
 (also ``atsintc build --board ulx3s-85f ...``). Timing: nextpnr runs without
-``--timing-allow-fail``; :func:`build_ulx3s` tries the seeds in :data:`SEEDS` (1, 2, 3)
+``--timing-allow-fail``; :func:`build_ulx3s` tries the seeds in :data:`SEEDS` (2, 1, 3)
 in turn until one closes ``freq_mhz`` (``--seed N``: only that one), reports the seed
 used and the failed ones, and raises :class:`~atsintc.boards.TimingError` if none does.
 
@@ -201,12 +201,24 @@ YOSYS_WORKAROUND = "scratchpad -set abc9.xaiger 1"
 #: narrowly and its Fmax moves by a few MHz with the seed and with any change of the
 #: netlist (measured: the same design 47.4 MHz with seed 1, 50.95 with seed 2), so one
 #: fixed seed would make the build pass or fail by luck; the result names the seed used.
-SEEDS = (1, 2, 3)
+#: Seed 2 first: it is the one that closes on the current netlist (issue 14: 51.95 MHz;
+#: seed 1 48.16 MHz), which saves a 6-minute failed placement in every CI run.
+SEEDS = (2, 1, 3)
 
 # The demo SoC's controller without timers: with 16 (memmap.DEFAULT_ATSINTC_PARAMS) the
 # SoC reached 39.65 MHz at seed 1, below the board's 50 MHz clock (docs/performance.md).
 # The board image (rt/bench.c for three backends) uses no timers.
 ATSINTC_PARAMS = replace(DEFAULT_ATSINTC_PARAMS, timers=0)
+
+# The device lines pass one register on their way to the PLIC and the ATS-INTC
+# (SoC(irq_stage=True)): with the interrupt source's event FIFOs (issue 14) the SoC's
+# critical path was a device line into the controller's wake select and on to the
+# blocked pool's block-RAM address (the source had moved away from the controller),
+# 49.81 / 49.05 MHz at seeds 1 / 2. With the register: 48.16 / 51.95 MHz, the critical
+# path at seed 2 the CPU's dBus address -> the controller's decode -> the blocked
+# pool's address. The register costs a device one cycle on the board (not in the
+# simulated benchmark SoC).
+SOC_KWARGS = dict(atsintc_params=ATSINTC_PARAMS, irq_stage=True)
 
 
 def build_ulx3s(do_build=True, firmware_hex=None, freq_mhz=50, *, build_dir=None,
@@ -243,7 +255,7 @@ def build_ulx3s(do_build=True, firmware_hex=None, freq_mhz=50, *, build_dir=None
     failed = {}
     for i, s in enumerate(seeds):
         top = ULX3STop("firmware.hex", freq_mhz=freq_mhz, baud=baud,
-                       soc_kwargs=dict(atsintc_params=ATSINTC_PARAMS))
+                       soc_kwargs=SOC_KWARGS)
         try:
             r = run_build(platform(), top, "ulx3s", build_dir, freq_mhz=freq_mhz,
                           do_build=do_build, nextpnr_opts=f"--seed {s}", log=log,

@@ -1,15 +1,17 @@
 """cocotb testbench of the programmable interrupt source (atsintc.soc.irqsrc), Verilog
 top ``irqsrc``.
 
-Parameters from the environment: IRQSRC_VECTORS, IRQSRC_OPS (length of the random
-test), IRQSRC_SEED.
+Parameters from the environment: IRQSRC_VECTORS, IRQSRC_FIFO_DEPTH, IRQSRC_OPS (length
+of the random test), IRQSRC_SEED.
 
 `SrcModel` is a cycle-level Python model of the device (registers, timers, xorshift32
-generators, the shared divider). `Env` runs design and model in lock step, drives the
-``cycle`` input as a free-running counter (starting just below 2**32 so that STAMP_HI
-is exercised) and compares ``irq``, ``ack`` and ``dat_r`` after every rising edge; accesses
-go through the shared Wishbone master (sim/wishbone.py, ``access_lockstep``). The
-directed tests also state the expected timing independently of the model.
+generators, the shared divider, the event FIFOs with their storage). `Env` runs design
+and model in lock step, drives the ``cycle`` input as a free-running counter (starting
+just below 2**32 so that STAMP_HI is exercised) and compares ``irq``, ``ack`` and
+``dat_r`` after every rising edge; accesses go through the shared Wishbone master
+(sim/wishbone.py, ``access_lockstep``). The directed tests also state the expected
+timing independently of the model (and `accepted_events`, an event-level reference of
+the FIFO, checks COUNT and MISSED under a slow handler).
 """
 
 import os
@@ -23,12 +25,13 @@ from atsintc.soc.irqsrc import seed
 from .wishbone import WishboneMaster
 
 V = int(os.environ.get("IRQSRC_VECTORS", "4"))
+D = int(os.environ.get("IRQSRC_FIFO_DEPTH", "16"))
 OPS = int(os.environ.get("IRQSRC_OPS", "4000"))
 SEED = int(os.environ.get("IRQSRC_SEED", "1"))
 CYCLE0 = 0xFFFFF000          # value of the `cycle` input in cycle 0
 M32 = 0xFFFFFFFF
 
-MODE, PERIOD, ACK, STAMP_LO, STAMP_HI, COUNT, MISSED = (4 * k for k in range(7))
+MODE, PERIOD, ACK, STAMP_LO, STAMP_HI, COUNT, MISSED, QUEUED = (4 * k for k in range(8))
 ENABLE, LINES, START, CONFIG = 0x400, 0x404, 0x408, 0x40C
 
 
@@ -46,18 +49,22 @@ def xorshift32(x):
 class SrcModel:
     """Cycle-level reference model; after ``tick`` the attributes ``irq``, ``ack`` and
     ``dat_r`` are the outputs of the next cycle. ``dues`` logs (cycle, vector) of every
-    assertion that fell due (counted or missed)."""
+    event that fell due (accepted or missed)."""
 
-    def __init__(self, vectors=V):
+    def __init__(self, vectors=V, depth=D):
         self.V = V = vectors
+        self.D = depth
         self.mode = [0] * V
         self.period = [0] * V
         self.left = [0] * V
         self.armed = [0] * V
-        self.stamp = [0] * V
         self.count = [0] * V
         self.missed = [0] * V
-        self.fresh = [0] * V
+        self.mem = [[0] * depth for _ in range(V)]      # the FIFOs' storage (stamps)
+        self.held = [0] * V
+        self.head = [0] * V
+        self.tail = [0] * V
+        self.push = [0] * V         # an event was accepted at the last clock edge
         self.rng = [seed(v) for v in range(V)]
         self.thr = [0] * V
         self.dirty = [0] * V
@@ -92,7 +99,7 @@ class SrcModel:
                 elif byte == START:
                     start = bool(we)
                 elif byte == CONFIG:
-                    rdata = V
+                    rdata = V | self.D << 16
             elif byte // 0x20 < V:
                 v, reg = divmod(byte, 0x20)
                 if reg == MODE:
@@ -101,10 +108,16 @@ class SrcModel:
                     rdata = self.period[v]
                 elif reg == ACK:
                     rdata = (self.irq >> v) & 1
-                elif reg == STAMP_LO:
-                    rdata = self.stamp[v] & M32
-                elif reg == STAMP_HI:
-                    rdata = self.stamp[v] >> 32
+                elif reg in (STAMP_LO, STAMP_HI):
+                    if self.held[v] == 0:
+                        s = 0
+                    elif self.push[v] and self.held[v] == 1:    # being written
+                        s = cycle
+                    else:
+                        s = self.mem[v][self.head[v]]
+                    rdata = s & M32 if reg == STAMP_LO else s >> 32
+                elif reg == QUEUED:
+                    rdata = self.held[v]
                 elif reg == COUNT:
                     rdata = self.count[v]
                 elif reg == MISSED:
@@ -155,17 +168,28 @@ class SrcModel:
                 if en and mode == 3 and not self.dirty[v]:
                     rng = xorshift32(self.rng[v])
                     due = self.period[v] <= 1 or self.rng[v] < self.thr[v]
-            keep = bool((self.irq >> v) & 1) and v not in w_ack
+            held = self.held[v]
+            pop = v in w_ack and held > 0
+            flush = v in w_mode and merged(self.mode[v], 2) == 0
+            accept = due and (held < self.D or pop)
+            lost = due and not accept
             if due:
                 self.dues.append((self.now, v))
-            if self.fresh[v]:
-                self.stamp[v] = cycle
-            self.fresh[v] = int(due and not keep)
-            self.count[v] = ((0 if v in w_count else self.count[v]) +
-                             int(due and not keep)) & M32
-            self.missed[v] = ((0 if v in w_missed else self.missed[v]) +
-                              int(due and keep)) & M32
-            irq = (irq & ~(1 << v)) | (int(keep or due) << v)
+            tail = self.tail[v]
+            if self.push[v]:                    # the stamp of last cycle's event
+                self.mem[v][tail] = cycle
+                tail = (tail + 1) % self.D
+            self.push[v] = int(accept)
+            if flush:
+                self.held[v], self.head[v] = 0, tail
+            else:
+                self.held[v] = held + int(accept) - int(pop)
+                self.head[v] = (self.head[v] + int(pop)) % self.D
+            self.tail[v] = tail
+            self.count[v] = ((0 if v in w_count else self.count[v]) + int(accept)) & M32
+            self.missed[v] = ((0 if v in w_missed else self.missed[v]) + int(lost)) & M32
+            line = not flush and not pop and (accept or held > 0)
+            irq = (irq & ~(1 << v)) | (int(line) << v)
             self.left[v], self.armed[v], self.rng[v] = left, armed, rng
             self.period[v] = pn
             if v in w_mode:
@@ -269,11 +293,11 @@ async def env(dut):
 async def test_registers(dut):
     """Reset values, widths, byte enables, read-only and unmapped registers."""
     e = await env(dut)
-    assert await e.read(CONFIG) == V
+    assert await e.read(CONFIG) == V | D << 16
     assert await e.read(ENABLE) == 0
     assert await e.read(LINES) == 0
     for v in range(V):
-        for reg in (MODE, PERIOD, ACK, STAMP_LO, STAMP_HI, COUNT, MISSED, 0x1C):
+        for reg in (MODE, PERIOD, ACK, STAMP_LO, STAMP_HI, COUNT, MISSED, QUEUED):
             assert await e.read(R(v, reg)) == 0, (v, reg)
     for v in {0, V - 1}:
         await e.write(R(v, MODE), 0xFFFFFFFF)
@@ -285,7 +309,7 @@ async def test_registers(dut):
         assert await e.read(R(v, PERIOD)) == 0x891122EF
         await e.write(R(v, MODE), 2, sel=0b1110)        # low byte not selected
         assert await e.read(R(v, MODE)) == 0
-        for reg in (STAMP_LO, STAMP_HI, 0x1C):
+        for reg in (STAMP_LO, STAMP_HI, QUEUED):
             await e.write(R(v, reg), 0xFFFFFFFF)
             assert await e.read(R(v, reg)) == 0
     await e.write(ENABLE, 0xFFFFFFFF)
@@ -298,7 +322,7 @@ async def test_registers(dut):
         assert await e.read(a) == 0, hex(a)
     assert await e.read(START) == 0
     await e.write(CONFIG, 7)
-    assert await e.read(CONFIG) == V
+    assert await e.read(CONFIG) == V | D << 16
     assert e.irq_log.count(0) == len(e.irq_log)         # modes off: never a line
 
 
@@ -314,6 +338,11 @@ async def test_oneshot(dut):
     await e.write(ENABLE, 1 << v)
     await e.write(START, 1)
     t = e.req_cycle
+    while e.cycle < t + N + 1:
+        await e.idle()
+    # STAMP is readable in the first high cycle already (before it is stored)
+    assert await e.read(R(v, STAMP_LO)) == (CYCLE0 + t + N + 1) & M32
+    assert e.req_cycle == t + N + 1
     await e.idle(N + 5)
     assert e.rises(v, t) == [t + N + 1]
     await e.idle(40)
@@ -321,12 +350,17 @@ async def test_oneshot(dut):
     assert await e.stamp(v) == CYCLE0 + t + N + 1
     assert await e.read(R(v, COUNT)) == 1
     assert await e.read(R(v, MISSED)) == 0
+    assert await e.read(R(v, QUEUED)) == 1
     assert await e.read(LINES) == 1 << v
     assert await e.read(R(v, ACK)) == 1
     await e.write(R(v, ACK), 0)
     ta = e.req_cycle
     await e.idle(3 * N)
     assert e.irq_log[ta] >> v & 1 and not any(x >> v & 1 for x in e.irq_log[ta + 1:])
+    assert await e.read(R(v, QUEUED)) == 0
+    await e.write(R(v, ACK), 0)                         # nothing held: no effect
+    assert await e.read(R(v, QUEUED)) == 0
+    assert await e.read(R(v, COUNT)) == 1
     # re-arm by writing MODE, pause half-way through for 7 cycles
     await e.write(R(v, MODE), 1)
     t = e.req_cycle
@@ -348,8 +382,9 @@ async def test_oneshot(dut):
 
 @cocotb.test()
 async def test_periodic(dut):
-    """Periodic: due every N cycles whether acknowledged or not; dues while the line is
-    high go to MISSED; START aligns all vectors; stamps N apart when acknowledged."""
+    """Periodic: due every N cycles whether acknowledged or not; events are queued while
+    the line is high, only those beyond the FIFO's depth go to MISSED; START aligns all
+    vectors; stamps N apart."""
     e = await env(dut)
     N = 7
     for v in range(V):
@@ -362,27 +397,26 @@ async def test_periodic(dut):
     for v in range(V):
         n = N if v % 2 == 0 else N + 2
         assert e.rises(v, t) == [t + n + 1], v           # all even vectors together
-        assert await e.read(R(v, COUNT)) == 1
-        assert await e.read(R(v, MISSED)) >= 1
-    # exact MISSED count at a known cycle: re-arm vector 0 alone, then acknowledge
-    # and clear the counters before its first due (t + N)
-    await e.write(R(0, PERIOD), N)
+        assert 1 <= await e.read(R(v, COUNT)) <= D
+    # exact counts at a known cycle: flush and re-arm vector 0 alone, clear the
+    # counters before its first due (t + N)
+    await e.write(R(0, MODE), 0)
+    await e.write(R(0, MODE), 2)
     t = e.req_cycle
-    await e.write(R(0, ACK), 0)
     await e.write(R(0, MISSED), 0)
     await e.write(R(0, COUNT), 0)
     assert e.req_cycle < t + N
     while e.cycle < t + 10 * N + 2:
         await e.idle()
-    # dues at t + kN, k = 1..10 (all before cycle t + 10N + 2); the first counted,
-    # the other nine missed (the line stayed high)
-    got_missed = await e.read(R(0, MISSED))
-    got_count = await e.read(R(0, COUNT))
-    assert (got_count, got_missed) == (1, 9), (got_count, got_missed)
-    # now a prompt "handler": acknowledge as soon as the line is seen high (re-armed
-    # and cleared before the first due again)
-    await e.write(R(0, PERIOD), N)
-    await e.write(R(0, ACK), 0)
+    # dues at t + kN, k = 1..10 (all before cycle t + 10N + 2): min(10, D) queued,
+    # the others missed; one rising edge (nothing acknowledged)
+    got = [await e.read(R(0, reg)) for reg in (COUNT, MISSED, QUEUED)]
+    assert got == [min(10, D), 10 - min(10, D), min(10, D)], got
+    assert e.rises(0, t) == [t + N + 1]
+    # now a prompt "handler": acknowledge as soon as the line is seen high (flushed,
+    # re-armed and cleared before the first due again)
+    await e.write(R(0, MODE), 0)
+    await e.write(R(0, MODE), 2)
     await e.write(R(0, COUNT), 0)
     await e.write(R(0, MISSED), 0)
     stamps = []
@@ -393,43 +427,191 @@ async def test_periodic(dut):
             await e.write(R(0, ACK), 0)
     assert all(b - a == N for a, b in zip(stamps, stamps[1:])), stamps
     assert await e.read(R(0, MISSED)) == 0
-    # PERIOD 0 behaves as 1: due every cycle
+    # PERIOD 0 behaves as 1: due every cycle; the first D are queued, then all missed
+    await e.write(R(0, MODE), 0)
     await e.write(R(0, PERIOD), 0)
-    await e.write(R(0, ACK), 0)
+    await e.write(R(0, COUNT), 0)
+    await e.write(R(0, MODE), 2)
+    t = e.req_cycle                                     # dues from t + 1 on
     await e.write(R(0, MISSED), 0)
-    t = e.req_cycle                                     # the MISSED clear
-    await e.idle(20)
+    tm = e.req_cycle
+    await e.idle(D + 20)
     m = await e.read(R(0, MISSED))
-    # a due in every cycle from t to the read's request cycle (exclusive), all missed
-    assert m == e.req_cycle - t, (m, e.req_cycle, t)
+    # dues in every cycle from t + 1 to the read's request cycle (exclusive); those
+    # from t + D + 1 on are missed, counted from the MISSED clear in tm on
+    assert m == e.req_cycle - max(tm, t + D + 1), (m, e.req_cycle, t, tm)
+    assert await e.read(R(0, QUEUED)) == D
+    assert await e.read(R(0, COUNT)) == D
+
+
+def accepted_events(dues, pops, depth):
+    """Event-level reference: the due cycles of the events a FIFO of ``depth`` accepts,
+    given the cycles events fell due and the cycles an ACK removed one (request
+    cycles; the FIFO never empty then), and the number missed."""
+    held, acc, missed = 0, [], 0
+    pops = set(pops)
+    for c in sorted(set(dues) | pops):
+        pop = c in pops
+        assert not pop or held > 0
+        if c in dues:
+            if held < depth or pop:
+                acc.append(c)
+                held += 1
+            else:
+                missed += 1
+        held -= pop
+    return acc, missed
+
+
+async def drain(e, v, first_due, N, n, slow=0):
+    """Handler for n held events of periodic vector v whose k-th event (k = 1, 2, ..)
+    fell due in ``first_due + (k - 1) N``: checks each stamp in order, that the line
+    drops for exactly one cycle after each ACK and rises again while events remain."""
+    for i in range(n):
+        while not (e.irq_log[-1] >> v) & 1:
+            await e.idle()
+        assert await e.read(R(v, QUEUED)) == n - i
+        assert await e.stamp(v) == CYCLE0 + first_due + i * N + 1, i
+        await e.idle(slow)
+        await e.write(R(v, ACK), 0)
+        ta = e.req_cycle
+        await e.idle(2)
+        log = [x >> v & 1 for x in e.irq_log[ta:ta + 3]]
+        assert log == [1, 0, int(i + 1 < n)], (i, log)
+    assert await e.read(R(v, QUEUED)) == 0
 
 
 @cocotb.test()
-async def test_ack_and_collisions(dut):
-    """ACK lowers the line in the ack cycle; an assertion due in the cycle of an ACK
-    keeps the line high and is counted (not missed)."""
+async def test_ack_relations(dut):
+    """An ACK in the cycle before, the cycle of or the cycle after a new event falls due,
+    with one event held or a full FIFO: the line is low in the ack cycle and high
+    again from the next (one rising edge per event); an event due while the FIFO is
+    full is accepted if the ACK is in the same cycle or before, missed otherwise."""
     e = await env(dut)
-    N = 6
+    N = 12
+    for j in sorted({2, D + 1}):            # the ACK is around the j-th event's due
+        for off in (-1, 0, 1):
+            await e.write(ENABLE, 0)
+            await e.write(R(0, MODE), 0)                # flush
+            await e.write(R(0, PERIOD), N)
+            await e.write(R(0, MODE), 2)
+            await e.write(R(0, COUNT), 0)
+            await e.write(R(0, MISSED), 0)
+            await e.write(ENABLE, 1)
+            await e.write(START, 0)
+            t = e.req_cycle                             # dues at t + kN
+            tj = t + j * N
+            ta = tj + off
+            while e.cycle < ta:
+                await e.idle()
+            await e.write(R(0, ACK), 0)
+            assert e.req_cycle == ta
+            await e.write(ENABLE, 0)                    # no more events
+            assert e.req_cycle < t + (j + 1) * N
+            accepted = off <= 0 or j - 1 < D
+            n = j - 2 + accepted                        # held after the ACK
+            log = [x & 1 for x in e.irq_log[ta:ta + 3]]
+            assert log == [1, 0, int(n > 0)], (j, off, log)
+            got = [await e.read(R(0, reg)) for reg in (COUNT, MISSED, QUEUED)]
+            assert got == [j - 1 + accepted, 1 - accepted, n], (j, off, got)
+            await drain(e, 0, t + 2 * N, N, n)
+            assert len(e.rises(0, t)) == j - 1 + accepted, (j, off)
+
+
+@cocotb.test()
+async def test_bursts(dut):
+    """Bursts faster than the handler (periodic N = 1..3): with no handler the first D
+    events are queued and the rest missed; with a slow handler every accepted event is
+    delivered once (one rising edge each), in order, with its stamp, and MISSED counts
+    exactly the events that found the FIFO full."""
+    e = await env(dut)
+    v = V - 1
+    for N in (1, 2, 3):
+        async def setup():
+            await e.write(ENABLE, 0)
+            await e.write(R(v, MODE), 0)                # flush
+            await e.write(R(v, PERIOD), N)
+            await e.write(R(v, MODE), 2)                # countdown N, paused
+            await e.write(R(v, COUNT), 0)
+            await e.write(R(v, MISSED), 0)
+            await e.write(ENABLE, 1 << v)
+            return e.req_cycle                          # dues at te + kN
+        # a burst of D + 2 events, then a slow handler
+        K = D + 2
+        te = await setup()
+        while e.cycle < te + K * N:
+            await e.idle()
+        await e.write(ENABLE, 0)
+        assert e.req_cycle == te + K * N                # the K-th due is the last
+        got = [await e.read(R(v, reg)) for reg in (COUNT, MISSED, QUEUED)]
+        assert got == [D, K - D, D], (N, got)
+        assert e.rises(v, te) == [te + N + 1]
+        await drain(e, v, te + N, N, D, slow=5)
+        assert len(e.rises(v, te)) == D
+        # events arriving while a slow handler runs
+        te = await setup()
+        pops, stamps = [], []
+        while e.cycle < te + 4 * D * N + 60:
+            await e.idle()
+            if (e.irq_log[-1] >> v) & 1:
+                stamps.append(await e.stamp(v))
+                await e.idle(3 * N + 4)
+                await e.write(R(v, ACK), 0)
+                pops.append(e.req_cycle)
+        await e.write(ENABLE, 0)
+        td = e.req_cycle
+        while await e.read(R(v, QUEUED)):
+            await e.idle()
+            if (e.irq_log[-1] >> v) & 1:
+                stamps.append(await e.stamp(v))
+                await e.write(R(v, ACK), 0)
+                pops.append(e.req_cycle)
+        dues = list(range(te + N, td + 1, N))
+        acc, missed = accepted_events(dues, pops, D)
+        count = await e.read(R(v, COUNT))
+        got_missed = await e.read(R(v, MISSED))
+        dut._log.info(f"N={N}: {len(dues)} events, {count} accepted, {got_missed} missed")
+        assert (count, got_missed) == (len(acc), missed), (N, count, got_missed, acc)
+        assert count + got_missed == len(dues) and missed > 0
+        assert stamps == [CYCLE0 + c + 1 for c in acc], N
+        assert len(e.rises(v, te)) == len(acc) == len(pops)
+
+
+@cocotb.test()
+async def test_flush(dut):
+    """A MODE write of 0 drops the held events and the line (not counted as missed);
+    MODE writes of other modes, PERIOD writes, START and ENABLE keep them."""
+    e = await env(dut)
+    N = 5
     await e.write(R(0, PERIOD), N)
     await e.write(R(0, MODE), 2)
     await e.write(ENABLE, 1)
-    await e.write(START, 1)
+    await e.write(START, 0)
     t = e.req_cycle
-    # ACK exactly in the cycle the second assertion falls due (t + 2N)
-    while e.cycle < t + 2 * N:
+    while e.cycle < t + 3 * N + 1:
         await e.idle()
-    e.back_to_back = False
-    await e.write(R(0, ACK), 0)
-    assert e.req_cycle == t + 2 * N
-    assert all(x & 1 for x in e.irq_log[t + N + 1:])    # never dropped
-    assert await e.read(R(0, COUNT)) == 2
-    assert await e.read(R(0, MISSED)) == 0
-    assert await e.stamp(0) == CYCLE0 + t + 2 * N + 1
-    # a plain ACK between dues
-    await e.write(R(0, ACK), 0)
-    ta = e.req_cycle
-    await e.idle()
-    assert (e.irq_log[ta] & 1) and not (e.irq_log[ta + 1] & 1)
+    await e.write(ENABLE, 0)
+    k = min(3, D)
+    for w in ((MODE, 2), (MODE, 3), (PERIOD, N), (MODE, 1), (START, 0)):
+        await e.write(w[0] if w[0] == START else R(0, w[0]), w[1])
+        assert await e.read(R(0, QUEUED)) == k
+    assert await e.stamp(0) == CYCLE0 + t + N + 1
+    assert e.irq_log[-1] & 1
+    await e.write(R(0, MODE), 0)
+    tf = e.req_cycle
+    await e.idle(3)
+    assert e.irq_log[tf] & 1 and not any(x & 1 for x in e.irq_log[tf + 1:])
+    got = [await e.read(R(0, reg)) for reg in (COUNT, MISSED, QUEUED, ACK)]
+    assert got == [k, 3 - k, 0, 0], got
+    # a new event after the flush is the head again
+    await e.write(R(0, PERIOD), N)
+    await e.write(ENABLE, 1)
+    await e.write(R(0, MODE), 1)
+    t = e.req_cycle                                     # due in t + N
+    await e.idle(N + 2)
+    assert e.rises(0, tf) == [t + N + 1]
+    assert await e.stamp(0) == CYCLE0 + t + N + 1
+    assert await e.read(R(0, QUEUED)) == 1
 
 
 @cocotb.test()
@@ -511,7 +693,7 @@ async def test_random_ops(dut):
     everything compared with the model every cycle."""
     e = await env(dut)
     rng = random.Random(SEED * 104729 + V)
-    regs = [MODE, PERIOD, ACK, STAMP_LO, STAMP_HI, COUNT, MISSED, 0x1C]
+    regs = [MODE, PERIOD, ACK, STAMP_LO, STAMP_HI, COUNT, MISSED, QUEUED]
     for _ in range(OPS):
         e.back_to_back = rng.random() < 0.3
         v = rng.randrange(V)
@@ -544,5 +726,6 @@ async def test_random_ops(dut):
             await e.idle(rng.randint(1, 30))
     dues = len(e.model.dues)
     dut._log.info(f"random ops: {OPS} ops, {e.cycle} cycles, {dues} dues, "
-                  f"counts {e.model.count}, missed {e.model.missed}")
+                  f"counts {e.model.count}, missed {e.model.missed}, "
+                  f"held {e.model.held}")
     assert dues > OPS // 10

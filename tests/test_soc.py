@@ -60,3 +60,11 @@ def test_cycle_limit(simulator):
 
 def test_bin_to_hex():
     assert bin_to_hex(bytes([0x13, 0, 0, 0, 0x6f, 0])) == "00000013\n0000006f\n"
+
+
+def test_irq_stage_parameter():
+    """SoC(irq_stage=...) takes a bool (the ULX3S build sets it; boards/ulx3s.py)."""
+    from atsintc.soc.soc import SoC
+    assert SoC(irq_stage=True).irq_stage and not SoC().irq_stage
+    with pytest.raises(TypeError, match="irq_stage must be True or False, not 1"):
+        SoC(irq_stage=1)

@@ -86,7 +86,9 @@
 #endif
 
 /* InterruptSource registers (byte offsets from SOC_IRQSRC_BASE); per-vector
- * registers at SOC_IRQSRC_BLOCK * v + offset. */
+ * registers at SOC_IRQSRC_BLOCK * v + offset. Each vector queues its events
+ * (STAMP: the oldest held one, ACK removes it, QUEUED: events held; MISSED:
+ * events dropped because the FIFO was full). */
 #define SOC_IRQSRC_BLOCK                     0x20
 #define SOC_IRQSRC_MODE                      0x00
 #define SOC_IRQSRC_PERIOD                    0x04
@@ -95,10 +97,13 @@
 #define SOC_IRQSRC_STAMP_HI                  0x10
 #define SOC_IRQSRC_COUNT                     0x14
 #define SOC_IRQSRC_MISSED                    0x18
+#define SOC_IRQSRC_QUEUED                    0x1C
 #define SOC_IRQSRC_ENABLE                    0x400
 #define SOC_IRQSRC_LINES                     0x404
 #define SOC_IRQSRC_START                     0x408
 #define SOC_IRQSRC_CONFIG                    0x40C
+#define SOC_IRQSRC_CONFIG_VECTORS(c)         ((c) & 0xFFu)  /* CONFIG: vectors */
+#define SOC_IRQSRC_CONFIG_DEPTH(c)           (((c) >> 16) & 0x1FFu)  /* CONFIG: events a vector's FIFO holds */
 #define SOC_IRQSRC_MODE_OFF                  0
 #define SOC_IRQSRC_MODE_ONESHOT              1
 #define SOC_IRQSRC_MODE_PERIODIC             2

@@ -164,13 +164,22 @@ def c_header(params=DEFAULT_ATSINTC_PARAMS, vectors=DEVICE_VECTORS, ram_size=RAM
     out += [
         "",
         "/* InterruptSource registers (byte offsets from SOC_IRQSRC_BASE); per-vector",
-        " * registers at SOC_IRQSRC_BLOCK * v + offset. */",
+        " * registers at SOC_IRQSRC_BLOCK * v + offset. Each vector queues its events",
+        " * (STAMP: the oldest held one, ACK removes it, QUEUED: events held; MISSED:",
+        " * events dropped because the FIFO was full). */",
         _define("SOC_IRQSRC_BLOCK", f"0x{irqsrc.BLOCK:X}"),
     ]
-    for name in ("MODE", "PERIOD", "ACK", "STAMP_LO", "STAMP_HI", "COUNT", "MISSED"):
+    for name in ("MODE", "PERIOD", "ACK", "STAMP_LO", "STAMP_HI", "COUNT", "MISSED",
+                 "QUEUED"):
         out.append(_define(f"SOC_IRQSRC_{name}", f"0x{4 * getattr(irqsrc, name):02X}"))
     for name in ("ENABLE", "LINES", "START", "CONFIG"):
         out.append(_define(f"SOC_IRQSRC_{name}", f"0x{getattr(irqsrc, name):03X}"))
+    out += [
+        _define("SOC_IRQSRC_CONFIG_VECTORS(c)", "((c) & 0xFFu)", "CONFIG: vectors"),
+        _define("SOC_IRQSRC_CONFIG_DEPTH(c)",
+                f"(((c) >> {irqsrc.CONFIG_DEPTH_SHIFT}) & 0x1FFu)",
+                "CONFIG: events a vector's FIFO holds"),
+    ]
     for name in ("MODE_OFF", "MODE_ONESHOT", "MODE_PERIODIC", "MODE_RANDOM"):
         out.append(_define(f"SOC_IRQSRC_{name}", f"{getattr(irqsrc, name)}"))
     out += [

@@ -338,6 +338,12 @@ class SoC(wiring.Component):
         leaves its address window to the default slave (reads 0, writes dropped) and
         its interrupt lines at 0: without the InterruptSource the device vectors are
         ``irq_ext`` alone, without the PLIC ``externalInterruptArray[0]`` is 0.
+    irq_stage : bool
+        Register the device interrupt lines once before the PLIC and the ATS-INTC
+        (default False): a device's line reaches both controllers one cycle later, and
+        the path from the device into the controllers' wake logic starts at a register
+        that the placer can put beside them. The ULX3S build uses it to close 50 MHz
+        (:mod:`atsintc.boards.ulx3s`); the simulated benchmark SoC does not.
     harts : int
         VexRiscv cores (1..4, default 1; ``atsintc_params.ports`` must equal it). With
         several: all harts start at the RAM's base (``start.S`` reads ``HARTID`` and
@@ -371,7 +377,7 @@ class SoC(wiring.Component):
     def __init__(self, firmware=None, *, ram_size=memmap.RAM_SIZE,
                  atsintc_params=memmap.DEFAULT_ATSINTC_PARAMS,
                  vectors=memmap.DEVICE_VECTORS, cpu_variant=VEXRISCV_VARIANT,
-                 plic=True, irqsrc=True, harts=1, cfu_bus="shared"):
+                 plic=True, irqsrc=True, harts=1, cfu_bus="shared", irq_stage=False):
         if isinstance(harts, bool) or not isinstance(harts, int) or not 1 <= harts <= 4:
             raise ValueError(f"harts must be an integer in 1..4, not {harts!r}")
         if atsintc_params.ports != harts:
@@ -413,6 +419,9 @@ class SoC(wiring.Component):
                                                            ports=atsintc_params.ports + 1)
         self.plic = bool(plic)
         self.irqsrc = bool(irqsrc)
+        if not isinstance(irq_stage, bool):
+            raise TypeError(f"irq_stage must be True or False, not {irq_stage!r}")
+        self.irq_stage = irq_stage
         self.harts = harts
         super().__init__({
             "console": Out(stream.Signature(8)),
@@ -457,10 +466,14 @@ class SoC(wiring.Component):
         if self.cfu:
             m.submodules.cfu = cfu = CfuBridge(addr_width=atsintc.addr_width)
         lines = Signal(self.vectors, name="irq_lines")
+        raw = self.irq_ext
         if self.irqsrc:
-            m.d.comb += [irqsrc.cycle.eq(sysctl.cycle), lines.eq(irqsrc.irq | self.irq_ext)]
+            m.d.comb += irqsrc.cycle.eq(sysctl.cycle)
+            raw = irqsrc.irq | self.irq_ext
+        if self.irq_stage:                  # one register: a short path into both
+            m.d.sync += lines.eq(raw)       # controllers' wake logic (FPGA timing)
         else:
-            m.d.comb += lines.eq(self.irq_ext)
+            m.d.comb += lines.eq(raw)
         if self.plic:
             m.d.comb += plic.src.eq(lines)
         m.d.comb += [atsintc.irq_in.eq(lines), self.atsintc_irq.eq(atsintc.irq_out),
