@@ -74,3 +74,63 @@ def test_timers(simulator, backend):
         assert row["jitter"] == row["max"] - row["min"]
     if backend == "hw":                 # the controller moves the task: no trap, no list
         assert idle["p50"] <= 40 and results["timer_cost"][0]["sleep"] <= 40
+
+
+@pytest.mark.parametrize("backend", bench_soc.BACKENDS)
+def test_classes(simulator, backend):
+    """The two-class benchmark (firmware/rt/classes.c, small sizes): every device event
+    handled exactly once and none lost at each load, the figures present and ordered;
+    the yield points work: a critical event never waits for a whole background job
+    (without the preemption hint it would wait for up to JOB_CHUNKS chunks)."""
+    extra = ["-DCLASS_EVENTS=200", "-DCLASS_LOADS=50,90", "-DCDF_LOAD=50"]
+    if backend == "hw":
+        extra.append("-DRT_IDLE_ACCT")
+    r, results, checks = _run("classes", backend, extra)
+    assert r.reason == "exit" and r.exit_code == 0, r.console
+    assert len(checks) == 4 and all(ok for ok, _ in checks), r.console
+    rows = results["classes"]
+    assert [row["load"] for row in rows] == [50, 90]
+    for row in rows:
+        assert row["crit"] == 200 and row["missed"] == 0 and row["bg"] > 0
+        assert 0 < row["p50"] <= row["p99"] <= row["max"]
+        assert 0 < row["overhead"] and row["work"] < row["busy"] <= row["elapsed"]
+        job = 10 * row["chunk"]                 # JOB_CHUNKS chunks
+        assert row["p99"] < job, row
+
+
+def test_idle_wfi(simulator):
+    """hw with the dispatcher idle in WFI on irq_out (-DRT_IDLE_WFI): the benchmark's
+    checks pass and a device still wakes its task quickly."""
+    r, results, checks = _run("bench", "hw", ["-DRT_IDLE_WFI"])
+    assert r.reason == "exit" and r.exit_code == 0, r.console
+    assert len(checks) == 6 and all(ok for ok, _ in checks), r.console
+    assert results["irq_idle"][0]["p50"] <= 60
+
+
+def test_cfu_runtime():
+    """hw through the CFU port (-DRT_CFU on VexRiscv_FullCfu): the benchmark's checks
+    pass, and a DEQUEUE is cheaper than the MMIO load on the same CPU."""
+    soc = bench_soc.variant_soc("VexRiscv_FullCfu")
+    got = {}
+    for name, extra in (("mmio", []), ("cfu", ["-DRT_CFU"])):
+        r = bench_soc.build_and_run("bench", "hw", extra, soc=soc, max_cycles=3_000_000,
+                                    log=lambda s: None, timeout=300)
+        results, _, checks = bench_soc.parse_console(r.console)
+        assert r.reason == "exit" and r.exit_code == 0, r.console
+        assert len(checks) == 6 and all(ok for ok, _ in checks), r.console
+        got[name] = results
+    assert got["cfu"]["queue"][0]["dequeue"] < got["mmio"]["queue"][0]["dequeue"]
+
+
+def test_irq_floor(simulator):
+    """firmware/tests/irq_floor.c: the hardware part of interrupt -> task (the device's
+    line rising -> the DEQUEUE_WAIT load has returned the woken task) is a handful of
+    cycles: the controller's wake (docs/architecture.md) and one bus access."""
+    r = socsim.run_firmware("irq-floor", bench_soc.RT_SOURCES + ["tests/irq_floor.c"] +
+                            bench_soc.RT_TAIL, cflags=bench_soc.cflags("hw"),
+                            max_cycles=1_000_000, log=lambda s: None, timeout=300)
+    assert r.reason == "exit" and r.exit_code == 0, r.console
+    floors = [int(ln.split()[1]) for ln in r.console.splitlines() if ln.startswith("floor")]
+    assert len(floors) == 4 and all(ln.endswith(" ok") for ln in r.console.splitlines()
+                                     if ln.startswith("floor")), r.console
+    assert max(floors) <= 10, floors

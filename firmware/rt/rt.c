@@ -45,14 +45,12 @@ static uint32_t rt_deq_cycles;
 
 static void calibrate_idle(void)
 {
-    volatile uint32_t *enq = (volatile uint32_t *)(RT_WIN(0) + ATSINTC_PROC_ENQUEUE);
-    volatile uint32_t *dq = (volatile uint32_t *)(RT_WIN(0) + ATSINTC_PROC_DEQUEUE_WAIT);
     const uint32_t probe = atsintc_task(ATSINTC_TCB_ALIGN, 0);  /* never run: taken here */
     uint32_t best = ~0u;
     for (int i = 0; i < 4; i++) {
-        *enq = probe;
+        RT_WR(RT_WIN(0), ATSINTC_PROC_ENQUEUE, probe);
         uint32_t t0 = rdcycle32();
-        uint32_t w = *dq;
+        uint32_t w = RT_RD(RT_WIN(0), ATSINTC_PROC_DEQUEUE_WAIT);
         uint32_t d = rdcycle32() - t0;
         if (w == probe && d < best)
             best = d;
@@ -63,6 +61,9 @@ static void calibrate_idle(void)
 
 void rt_backend_init(void)
 {
+#ifdef RT_CFU
+    atsintc_cfu_enable();
+#endif
     for (unsigned v = 0; v < RT_VECTORS; v++)
         KERNEL(ATSINTC_KERNEL_VEC_CFG(v)) = 0;     /* owner: process 0, edge mode */
     for (unsigned p = 0; p < RT_PROCS; p++) {
@@ -75,30 +76,99 @@ void rt_backend_init(void)
 #endif
 }
 
-/* One process: DEQUEUE_WAIT returns the best task, waiting in the controller while
- * none is ready (up to WAIT_TIMEOUT cycles, then 0). */
+#ifdef RT_IDLE_WFI
+/* One process, idle in WFI (-DRT_IDLE_WFI): DEQUEUE returns the best task or 0; with
+ * none ready the hart sleeps in WFI until irq_out[0] (IRQ_ENABLE.NONEMPTY of process 0,
+ * externalInterruptArray[SOC_EXT_IRQ_ATSINTC], enabled in mie with mstatus.MIE off: WFI
+ * returns, no trap is taken). irq_out is a level, so a task made ready between the
+ * DEQUEUE and the WFI keeps it from sleeping: no wakeup is lost. */
 static void run_single(void)
 {
-    volatile uint32_t *dq = (volatile uint32_t *)(RT_WIN(0) + ATSINTC_PROC_DEQUEUE_WAIT);
+    RT_MMIO(RT_WIN(0) + ATSINTC_PROC_IRQ_ENABLE) = ATSINTC_PROC_IRQ_ENABLE_NONEMPTY_MASK;
+    rt_set_meimask(1u << SOC_EXT_IRQ_ATSINTC);
+    __asm__ volatile("csrs mie, %0" ::"r"(1u << 11));          /* MEIE */
     for (;;) {
+        rt_task *t = rt_task_of(RT_RD(RT_WIN(0), ATSINTC_PROC_DEQUEUE));
+        if (__builtin_expect(t != 0, 1)) {
+            t->fn(t);
+            continue;
+        }
+        if (rt_stop)
+            break;
 #ifdef RT_IDLE_ACCT
         uint32_t t0 = rdcycle32();
-        uint32_t w = *dq;
+        __asm__ volatile("wfi");
+        rt_idle += rdcycle32() - t0;
+#else
+        __asm__ volatile("wfi");
+#endif
+    }
+    __asm__ volatile("csrc mie, %0" ::"r"(1u << 11));
+    RT_MMIO(RT_WIN(0) + ATSINTC_PROC_IRQ_ENABLE) = 0;
+}
+#else
+/* One process: DEQUEUE_WAIT returns the best task, waiting in the controller while
+ * none is ready (up to WAIT_TIMEOUT cycles, then 0). */
+#ifdef RT_IDLE_ACCT
+static void run_single(void)
+{
+    for (;;) {
+        uint32_t t0 = rdcycle32();
+        uint32_t w = RT_RD(RT_WIN(0), ATSINTC_PROC_DEQUEUE_WAIT);
         uint32_t d = rdcycle32() - t0;
         if (d > rt_deq_cycles)
             rt_idle += d - rt_deq_cycles;
-#else
-        uint32_t w = *dq;
-#endif
-        if (__builtin_expect(w == 0, 0)) {
+        rt_task *t = rt_task_of(w);
+        if (__builtin_expect(!t, 0)) {
             if (rt_stop)
                 return;
             continue;
         }
-        rt_task *t = rt_task_of(w);
         t->fn(t);
     }
 }
+#else
+/* The hot loop in assembly, laid out so that a woken task costs no taken branch: load,
+ * bit 0 (a timed wait's deadline: noted in the task, off the path), mask, null check,
+ * the poll function, call. Returns when DEQUEUE_WAIT gave 0 (WAIT_TIMEOUT). */
+static void run_single(void)
+{
+#ifdef RT_CFU
+#define RT__LOAD_DQ ".insn r %4, %5, %6, a0, %0, x0\n"   /* the CFU read of DEQUEUE_WAIT */
+    uintptr_t dq = RT_WIN(0);
+#else
+#define RT__LOAD_DQ "lw   a0, 0(%0)\n"
+    uintptr_t dq = RT_WIN(0) + ATSINTC_PROC_DEQUEUE_WAIT;
+#endif
+    for (;;) {
+        __asm__ volatile(
+            "1: " RT__LOAD_DQ
+            "   andi t0, a0, 1\n"
+            "   andi a0, a0, %1\n"
+            "   bnez t0, 2f\n"
+            "   beqz a0, 3f\n"
+            "4: lw   t1, 0(a0)\n"
+            "   jalr t1\n"
+            "   j    1b\n"
+            "2: beqz a0, 3f\n"
+            "   lbu  t0, %2(a0)\n"
+            "   ori  t0, t0, %3\n"
+            "   sb   t0, %2(a0)\n"
+            "   j    4b\n"
+            "3:\n"
+            :
+            : "r"(dq), "i"(-(int)ATSINTC_TCB_ALIGN), "i"(__builtin_offsetof(rt_task, flags)),
+              "i"(RT_FLAG_TIMEOUT), "i"(0x0B),
+              "i"(((ATSINTC_PROC_DEQUEUE_WAIT >> 10) & 3) << 1),
+              "i"((ATSINTC_PROC_DEQUEUE_WAIT >> 3) & 0x7F)
+            : "ra", "t0", "t1", "t2", "t3", "t4", "t5", "t6", "a0", "a1", "a2", "a3", "a4",
+              "a5", "a6", "a7", "memory");
+        if (rt_stop)
+            return;
+    }
+}
+#endif
+#endif
 
 /* Several processes (IPC benchmarks): the kernel's READY_SUMMARY says which process
  * has work; the lowest slot (kernel first) runs. */
@@ -142,6 +212,7 @@ uint32_t rt_errors(void)
 #else /* sw and poll: software ready queue */
 
 volatile uint32_t rt_bitmap;
+uint32_t rt_preempt_mask;
 rt_task *rt_head[RT_PRIOS], *rt_tail[RT_PRIOS];
 uint8_t rt_lowbit[256];
 

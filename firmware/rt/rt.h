@@ -62,6 +62,7 @@
 #define rt_tail RT_NAME(rt_tail)
 #define rt_lowbit RT_NAME(rt_lowbit)
 #define rt_poll_devices RT_NAME(rt_poll_devices)
+#define rt_preempt_mask RT_NAME(rt_preempt_mask)
 #define rt_block RT_NAME(rt_block)
 #define rt_send RT_NAME(rt_send)
 #define rt_listen RT_NAME(rt_listen)
@@ -221,41 +222,72 @@ static inline int rt_timed_out(const rt_task *t)
 /* ---- backend operations ------------------------------------------------------------------ */
 #if defined(BACKEND_HW)
 
-/* The task of a dequeued word. Bit 0 set = a timed wait ended by its deadline (the
- * controller sets it; the runtime's own task words have it 0): noted in the task. */
-static inline rt_task *rt_task_of(uint32_t w)
+/* The task of a dequeued word, 0 for the word 0. Bit 0 set = a timed wait ended by its
+ * deadline (the controller sets it; the runtime's own task words have it 0): noted in
+ * the task, off the hot path (one bit test, then the mask; the caller's null check
+ * covers the word 0). */
+static inline __attribute__((always_inline)) rt_task *rt_task_of(uint32_t w)
 {
     rt_task *t = (rt_task *)(w & ~(ATSINTC_TCB_ALIGN - 1u));
-    if (__builtin_expect(w & 1, 0))
+    if (__builtin_expect(w & 1, 0) && t)
         t->flags |= RT_FLAG_TIMEOUT;
     return t;
 }
 
 #define RT_WIN(p) ATSINTC_PROC_BASE(SOC_ATSINTC_BASE, p)
 
+/* Register accesses of the hot paths: uncached loads and stores, or (-DRT_CFU, on
+ * SoC(cpu_variant="VexRiscv_FullCfu")) custom instructions through the CFU port for the
+ * reads (DEQUEUE, DEQUEUE_WAIT, READY_SUMMARY, RECV, TIMER_STATUS), and with
+ * -DRT_CFU_WRITES for the writes too (an uncached store is posted: 1 cycle either way,
+ * see atsintc_cfu.h). `off` is a register offset, `win` a window's address. */
+#if defined(RT_CFU_WRITES) && !defined(RT_CFU)
+#error "RT_CFU_WRITES needs RT_CFU"
+#endif
+#ifdef RT_CFU
+#include "atsintc_cfu.h"
+#define RT_RD(win, off) atsintc_cfu_read(win, off)
+#else
+#define RT_RD(win, off) RT_MMIO((win) + (off))
+#endif
+#ifdef RT_CFU_WRITES
+#define RT_WR(win, off, v) atsintc_cfu_write(win, off, v)
+#else
+#define RT_WR(win, off, v) (RT_MMIO((win) + (off)) = (v))
+#endif
+
+/* CSR 0xBC0 (VexRiscv's externalInterruptArray mask) = `bits`, keeping bit 31 (on
+ * VexRiscv_FullCfu the CFU enable, see atsintc_cfu.h). */
+static inline void rt_set_meimask(uint32_t bits)
+{
+    uint32_t v;
+    __asm__ volatile("csrr %0, %1" : "=r"(v) : "i"(SOC_CSR_MEIMASK));
+    __asm__ volatile("csrw %0, %1" ::"i"(SOC_CSR_MEIMASK), "r"((v & 0x80000000u) | bits));
+}
+
 static inline void rt_wake(rt_task *t)
 {
-    RT_MMIO(t->win + ATSINTC_PROC_ENQUEUE) = t->word;
+    RT_WR(t->win, ATSINTC_PROC_ENQUEUE, t->word);
 }
 
 static inline void rt_block(rt_task *t, unsigned v)
 {
-    RT_MMIO(t->win + ATSINTC_PROC_BLOCK(v)) = t->word;
+    RT_WR(t->win, ATSINTC_PROC_BLOCK(v), t->word);
 }
 
 static inline void rt_send(rt_task *from, unsigned proc, unsigned chan, uint32_t msg)
 {
-    RT_MMIO(from->win + ATSINTC_PROC_SEND(proc * ATSINTC_CHANNELS + chan)) = msg;
+    RT_WR(from->win, ATSINTC_PROC_SEND(proc * ATSINTC_CHANNELS + chan), msg);
 }
 
 static inline void rt_listen(rt_task *t, unsigned chan)
 {
-    RT_MMIO(t->win + ATSINTC_PROC_HANDLER(chan)) = t->word;
+    RT_WR(t->win, ATSINTC_PROC_HANDLER(chan), t->word);
 }
 
 static inline uint32_t rt_recv(rt_task *t, unsigned chan)
 {
-    return RT_MMIO(t->win + ATSINTC_PROC_RECV(chan));
+    return RT_RD(t->win, ATSINTC_PROC_RECV(chan));
 }
 
 /* Sleep until `deadline` (mtime units): DEADLINE, DEADLINE_HI, then SLEEP = the task
@@ -297,33 +329,66 @@ static inline void rt_recv_timeout(rt_task *t, unsigned c, uint64_t deadline)
 static inline int rt_cancel(rt_task *t)
 {
     RT_MMIO(t->win + ATSINTC_PROC_CANCEL) = t->word;
-    return RT_MMIO(t->win + ATSINTC_PROC_TIMER_STATUS) & ATSINTC_PROC_TIMER_STATUS_CANCELLED_MASK;
+    return RT_RD(t->win, ATSINTC_PROC_TIMER_STATUS) & ATSINTC_PROC_TIMER_STATUS_CANCELLED_MASK;
+}
+
+/* Preemption hint for cooperative yield points: rt_preempt_init(prio) once, then
+ * rt_preempted() is nonzero while a task of a better priority than `prio` is ready
+ * (process 0). hw: the controller's hint, irq_out[0] with IRQ_ENABLE.PREEMPT and
+ * CUR_PRIO = prio, read as mip.MEIP (externalInterruptArray[SOC_EXT_IRQ_ATSINTC], the
+ * only line enabled in MEIMASK; mstatus.MIE stays off, so it is never taken as a trap):
+ * one CSR read, no bus access. CUR_PRIO is not changed when tasks switch, so the hint
+ * is meant for the tasks of that priority (background work that yields). */
+#ifdef RT_IDLE_WFI
+/* irq_out[0] cannot be both the WFI wake-up (NONEMPTY) and the hint (PREEMPT). */
+void rt__preempt_hint_needs_no_idle_wfi(void)
+    __attribute__((error("rt_preempt_init: not with -DRT_IDLE_WFI (irq_out[0] is its wake-up)")));
+#endif
+
+static inline void rt_preempt_init(unsigned prio)
+{
+#ifdef RT_IDLE_WFI
+    rt__preempt_hint_needs_no_idle_wfi();
+#endif
+    RT_MMIO(RT_WIN(0) + ATSINTC_PROC_CUR_PRIO) = prio;
+    RT_MMIO(RT_WIN(0) + ATSINTC_PROC_IRQ_ENABLE) = ATSINTC_PROC_IRQ_ENABLE_PREEMPT_MASK;
+    rt_set_meimask(1u << SOC_EXT_IRQ_ATSINTC);
+}
+
+static inline int rt_preempted(void)
+{
+    uint32_t mip;
+    __asm__ volatile("csrr %0, mip" : "=r"(mip)::"memory");
+    return mip & (1u << 11);            /* MEIP */
 }
 
 /* Raw queue operations (benchmark 1): process 0's window. */
 static inline void rt_q_push(rt_task *t)
 {
-    RT_MMIO(RT_WIN(0) + ATSINTC_PROC_ENQUEUE) = t->word;
+    RT_WR(RT_WIN(0), ATSINTC_PROC_ENQUEUE, t->word);
 }
 
 static inline rt_task *rt_q_pop(void)
 {
-    uint32_t w = RT_MMIO(RT_WIN(0) + ATSINTC_PROC_DEQUEUE);
-    return w ? rt_task_of(w) : 0;
+    uint32_t w = RT_RD(RT_WIN(0), ATSINTC_PROC_DEQUEUE);
+    return rt_task_of(w);
 }
 
 extern uint32_t rt_multi;               /* dispatching several processes */
 
 /* Several processes: the kernel's READY_SUMMARY says which has work, the lowest slot
- * (the kernel first) runs. */
-static inline rt_task *rt_next_multi(void)
+ * (the kernel first) runs. Branch-free: the lowest set bit b (1, 2 or 4 for processes
+ * 0..2) gives the window's number p + 1 = b - (b >> 2). */
+static inline __attribute__((always_inline)) rt_task *rt_next_multi(void)
 {
-    uint32_t s = RT_MMIO(SOC_ATSINTC_BASE + ATSINTC_KERNEL_READY_SUMMARY);
+    uint32_t s = RT_RD(SOC_ATSINTC_BASE, ATSINTC_KERNEL_READY_SUMMARY);
     if (!s)
         return 0;
-    unsigned p = (s & 1) ? 0 : (s & 2) ? 1 : 2;
-    uint32_t w = RT_MMIO(RT_WIN(p) + ATSINTC_PROC_DEQUEUE);
-    return w ? rt_task_of(w) : 0;
+    uint32_t b = s & -s;
+    _Static_assert(RT_PROCS == 3 && ATSINTC_WINDOW_SIZE == 0x1000,
+                   "the window arithmetic assumes 3 processes and 4 KiB windows");
+    uint32_t w = RT_RD(SOC_ATSINTC_BASE + ((b - (b >> 2)) << 12), ATSINTC_PROC_DEQUEUE);
+    return rt_task_of(w);
 }
 
 /* The next task to run after a suspension (0: none, return to rt_run). */
@@ -425,6 +490,22 @@ static inline rt_task *rt_next(void)
     return rt_q_pop();
 }
 #endif
+
+/* Preemption hint (see the hw version): a task of a better priority than `prio` is in
+ * the ready bitmap (poll: after polling the devices). */
+extern uint32_t rt_preempt_mask;
+static inline void rt_preempt_init(unsigned prio)
+{
+    rt_preempt_mask = (1u << prio) - 1;
+}
+
+static inline int rt_preempted(void)
+{
+#if defined(BACKEND_POLL)
+    rt_poll_devices();
+#endif
+    return rt_bitmap & rt_preempt_mask;
+}
 
 void rt_block(rt_task *t, unsigned v);
 void rt_send(rt_task *from, unsigned proc, unsigned chan, uint32_t msg);

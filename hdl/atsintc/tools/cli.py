@@ -168,7 +168,8 @@ def cmd_bench_soc(args):
     from atsintc.tools import bench_soc
 
     out = Path(args.out) if args.out else None
-    res = bench_soc.run_all(out or _default_out(), quick=args.quick, log=_log)
+    res = bench_soc.run_all(out or _default_out(), quick=args.quick, full=args.full,
+                            log=_log)
     print()
     print(bench_soc.format_table(res))
     return 0
@@ -327,7 +328,11 @@ def build_parser():
                          description="Build the firmware variants, run them on the VexRiscv "
                                      "SoC (Verilator) and compare ATS-INTC (hw) with a PLIC + "
                                      "software scheduler (sw) and polling (poll).")
-    bs.add_argument("--quick", action="store_true", help="shorter runs")
+    size = bs.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="shorter runs")
+    size.add_argument("--full", action="store_true",
+                      help="10,000 critical events per load point in the two-class "
+                           "benchmark (default 2,000; about 20 minutes on 2 cores)")
     bs.add_argument("--out", metavar="DIR", help="output directory (default build/)")
     bs.set_defaults(func=cmd_bench_soc)
     bm = bsub.add_parser("smp", help="two-hart benchmark: speedup, cross-core IPC, "
