@@ -108,66 +108,86 @@ static void run_single(void)
 }
 #else
 /* One process: DEQUEUE_WAIT returns the best task, waiting in the controller while
- * none is ready (up to WAIT_TIMEOUT cycles, then 0). */
-#ifdef RT_IDLE_ACCT
-static void run_single(void)
-{
-    for (;;) {
-        uint32_t t0 = rdcycle32();
-        uint32_t w = RT_RD(RT_WIN(0), ATSINTC_PROC_DEQUEUE_WAIT);
-        uint32_t d = rdcycle32() - t0;
-        if (d > rt_deq_cycles)
-            rt_idle += d - rt_deq_cycles;
-        rt_task *t = rt_task_of(w);
-        if (__builtin_expect(!t, 0)) {
-            if (rt_stop)
-                return;
-            continue;
-        }
-        t->fn(t);
-    }
-}
-#else
-/* The hot loop in assembly, laid out so that a woken task costs no taken branch: load,
- * bit 0 (a timed wait's deadline: noted in the task, off the path), mask, null check,
- * the poll function, call. Returns when DEQUEUE_WAIT gave 0 (WAIT_TIMEOUT). */
-static void run_single(void)
-{
+ * none is ready (up to WAIT_TIMEOUT cycles, then 0). The hot loop is assembly, laid out
+ * so that a woken task costs no taken branch: load, bit 0 (a timed wait's deadline:
+ * noted in the task, off the path), mask, null check, the poll function, call. With
+ * -DRT_IDLE_ACCT the load is timed (two rdcycles) and the cycles above rt_deq_cycles
+ * are added to rt_idle when the task returns (or DEQUEUE_WAIT gave 0). Returns when
+ * DEQUEUE_WAIT gave 0. */
 #ifdef RT_CFU
 #define RT__LOAD_DQ ".insn r %4, %5, %6, a0, %0, x0\n"   /* the CFU read of DEQUEUE_WAIT */
-    uintptr_t dq = RT_WIN(0);
+#define RT__DQ_ADDR RT_WIN(0)
 #else
 #define RT__LOAD_DQ "lw   a0, 0(%0)\n"
-    uintptr_t dq = RT_WIN(0) + ATSINTC_PROC_DEQUEUE_WAIT;
+#define RT__DQ_ADDR (RT_WIN(0) + ATSINTC_PROC_DEQUEUE_WAIT)
 #endif
+#ifdef RT_IDLE_ACCT
+/* the wait (s11, kept across the task's call) is accounted after the task, so that the
+ * accounting adds only the second rdcycle and a subtraction to a wake-up */
+#define RT__T0 "rdcycle t2\n"
+#define RT__T1 "   rdcycle s11\n"
+#define RT__ACCT "   sub  s11, s11, t2\n   "
+#define RT__AFTER "   bltu %7, s11, 5f\n"   /* waited longer than a ready task takes */
+#define RT__ACCT_TAIL "5: sub  s11, s11, %7\n" \
+                      "   lw   t4, 0(%8)\n" \
+                      "   add  t4, t4, s11\n" \
+                      "   sw   t4, 0(%8)\n" \
+                      "   j    1b\n"
+#define RT__ON_ZERO "   bltu %7, s11, 9f\n" \
+                    "   j    3f\n" \
+                    "9: sub  s11, s11, %7\n" \
+                    "   lw   t4, 0(%8)\n" \
+                    "   add  t4, t4, s11\n" \
+                    "   sw   t4, 0(%8)\n" \
+                    "   j    3f\n"
+#define RT__DEQ_CYCLES rt_deq_cycles
+#else
+#define RT__T0 ""
+#define RT__T1 ""
+#define RT__ACCT "   "
+#define RT__AFTER ""
+#define RT__ACCT_TAIL ""
+#define RT__ON_ZERO "   j    3f\n"
+#define RT__DEQ_CYCLES 0
+#endif
+static void run_single(void)
+{
+    uintptr_t dq = RT__DQ_ADDR;
+    uint32_t deq_cycles = RT__DEQ_CYCLES;
     for (;;) {
         __asm__ volatile(
-            "1: " RT__LOAD_DQ
+            "1: " RT__T0
+            "   " RT__LOAD_DQ
+            RT__T1
             "   andi t0, a0, 1\n"
             "   andi a0, a0, %1\n"
-            "   bnez t0, 2f\n"
-            "   beqz a0, 3f\n"
+            RT__ACCT
+            "bnez t0, 2f\n"
+            "   beqz a0, 8f\n"
             "4: lw   t1, 0(a0)\n"
             "   jalr t1\n"
+            RT__AFTER
             "   j    1b\n"
-            "2: beqz a0, 3f\n"
+            "2: beqz a0, 8f\n"
             "   lbu  t0, %2(a0)\n"
             "   ori  t0, t0, %3\n"
             "   sb   t0, %2(a0)\n"
             "   j    4b\n"
+            RT__ACCT_TAIL
+            "8:\n"                      /* DEQUEUE_WAIT gave 0 */
+            RT__ON_ZERO
             "3:\n"
             :
             : "r"(dq), "i"(-(int)ATSINTC_TCB_ALIGN), "i"(__builtin_offsetof(rt_task, flags)),
               "i"(RT_FLAG_TIMEOUT), "i"(0x0B),
               "i"(((ATSINTC_PROC_DEQUEUE_WAIT >> 10) & 3) << 1),
-              "i"((ATSINTC_PROC_DEQUEUE_WAIT >> 3) & 0x7F)
+              "i"((ATSINTC_PROC_DEQUEUE_WAIT >> 3) & 0x7F), "r"(deq_cycles), "r"(&rt_idle)
             : "ra", "t0", "t1", "t2", "t3", "t4", "t5", "t6", "a0", "a1", "a2", "a3", "a4",
-              "a5", "a6", "a7", "memory");
+              "a5", "a6", "a7", "s11", "memory");
         if (rt_stop)
             return;
     }
 }
-#endif
 #endif
 
 /* Several processes (IPC benchmarks): the kernel's READY_SUMMARY says which process
