@@ -13,7 +13,10 @@ Verilator SoC (:mod:`atsintc.tools.socsim`):
   overhead per event; :data:`FULL` ``events`` critical events per load;
 * ``rt/timer_bench.c``: the timers: cost of a sleep and a cancel, deadline -> woken
   task (idle and with 50% background load) p50/p99/max, a periodic task's jitter;
-* ``rt/rt_test.c``: functional checks.
+* ``rt/rt_test.c``: functional checks;
+* the Rust runtime (``firmware/rust/``, :mod:`atsintc.tools.rust_build`): its
+  ``examples/bench.rs`` and ``rt_test.rs`` for the columns ``rust-hw`` / ``rust-sw``
+  (skipped, with a message naming the Debian packages, when the toolchain is missing).
 
 The firmware prints ``RESULT <bench> <backend> key=value ...`` lines (and ``LAT`` lines
 with the raw latencies at one load, for the CDF); :func:`run_all` parses them, writes
@@ -30,8 +33,9 @@ from pathlib import Path
 from atsintc.tools.toolchain import build_root
 from atsintc.tools import socsim
 
-__all__ = ["BACKENDS", "VARIANTS", "run_all", "format_table", "parse_console",
-           "build_and_run", "variant_soc", "MICRO_ROWS", "CLASS_ROWS"]
+__all__ = ["BACKENDS", "VARIANTS", "RUST_BACKENDS", "rust_missing", "run_all",
+           "format_table", "parse_console", "build_and_run", "variant_soc", "MICRO_ROWS",
+           "CLASS_ROWS"]
 
 BACKENDS = ("hw", "sw", "poll")
 RT_SOURCES = ["rt/rt.c", "rt/trap.S"]
@@ -53,6 +57,33 @@ VARIANTS = {
     "hw-fullcfu": ("hw", [], "VexRiscv_FullCfu"),           # MMIO on the CFU's CPU
     "hw-cfu": ("hw", ["-DRT_CFU"], "VexRiscv_FullCfu"),     # reads through the CFU
 }
+
+
+# the Rust runtime's backends (firmware/rust/, columns rust-hw / rust-sw)
+RUST_BACKENDS = ("hw", "sw")
+
+
+def rust_missing():
+    """None if the Rust firmware toolchain is installed, else why not (the message names
+    the Debian packages and ``make rust-toolchain``)."""
+    from atsintc.tools import rust_build
+    try:
+        rust_build.detect()
+    except rust_build.RustToolchainMissing as e:
+        return str(e)
+    return None
+
+
+def _rust_ready(log):
+    """Build the Rust sysroot once before the parallel runs; False (and say why) if the
+    toolchain is missing: the Rust columns are then left out, visibly."""
+    from atsintc.tools import rust_build
+    why = rust_missing()
+    if why:
+        log(f"[bench] SKIPPING the Rust columns (rust-hw, rust-sw): {why}")
+        return False
+    rust_build.sysroot(log=log)
+    return True
 
 
 def variant_soc(cpu_variant):
@@ -98,8 +129,15 @@ def parse_console(text):
 
 
 def _job(program, backend, extra, log, column=None, cpu=None, max_cycles=60_000_000):
-    r = build_and_run(program, backend, extra, soc=variant_soc(cpu), max_cycles=max_cycles,
-                      log=lambda s: None, timeout=3600)
+    if column and column.startswith("rust-"):      # firmware/rust/examples/<program>.rs
+        from atsintc.tools import rust_build
+        r = rust_build.build_and_run(program, backend,
+                                     consts=rust_build.consts_from_cflags(extra),
+                                     max_cycles=max_cycles, log=lambda s: None,
+                                     timeout=3600)
+    else:
+        r = build_and_run(program, backend, extra, soc=variant_soc(cpu),
+                          max_cycles=max_cycles, log=lambda s: None, timeout=3600)
     results, lat, checks = parse_console(r.console)
     ok = (not r.timed_out and r.exit_code == 0 and checks and all(c[0] for c in checks))
     column = column or backend
@@ -133,9 +171,12 @@ def run_all(out_dir="build", quick=False, log=print, jobs=2, full=False) -> dict
     # the long runs first; about 1,000 cycles per critical event (its mean period) plus
     # the drain, so 2,500 per event is a generous bound
     class_cycles = 2_500 * cfg["events"] * len(cfg["loads"]) + 10_000_000
+    rust = _rust_ready(log)
     for b in BACKENDS:
         extra = class_flags + (["-DRT_IDLE_ACCT"] if b == "hw" else [])
         work.append(("classes", b, extra, b, None, class_cycles))
+    for b in RUST_BACKENDS if rust else ():
+        work.append(("classes", b, class_flags, f"rust-{b}", None, class_cycles))
     for b in BACKENDS:
         work.append(("rt_test", b, [], b, None))
         work.append(("bench", b, [], b, None))
@@ -143,12 +184,17 @@ def run_all(out_dir="build", quick=False, log=print, jobs=2, full=False) -> dict
                                         f"-DNSAMPLES={cfg['timer_samples']}"], b, None))
     for name, (b, extra, cpu) in VARIANTS.items():
         work.append(("bench", b, extra, name, cpu))
+    for b in RUST_BACKENDS if rust else ():
+        work.append(("rt_test", b, [], f"rust-{b}", None))
+        work.append(("bench", b, [], f"rust-{b}", None))
     log(f"[bench] {len(work)} simulations ({'quick' if quick else 'full' if full else 'default'}), "
         f"{jobs} at a time ...")
     with ThreadPoolExecutor(max_workers=jobs) as ex:
         runs = list(ex.map(lambda w: _job(w[0], w[1], w[2], log, *w[3:]), work))
 
     res = {"config": dict(cfg, quick=quick, full=full), "backends": list(BACKENDS),
+           "rust": [f"rust-{b}" for b in RUST_BACKENDS] if rust else [],
+           "rust_missing": None if rust else rust_missing(),
            "variants": {k: {"backend": v[0], "cflags": v[1], "cpu": v[2] or "VexRiscv_Full"}
                         for k, v in VARIANTS.items()},
            "micro": {}, "timers": {}, "classes": {}, "cdf": {}, "checks": {},
@@ -208,6 +254,15 @@ def _targets(res):
         v = _get(res, "ipc", col, "oneway_p50")
         if v is not None:
             t[f"ipc_oneway_le_30{sfx}"] = [v, v <= 30]
+    if res.get("rust"):
+        ratios = [(_get(res, bench, "rust-hw", key), _get(res, bench, "hw", key))
+                  for bench, key, _ in MICRO_ROWS]
+        ratios = [r / max(c, 1) for r, c in ratios if r is not None and c is not None]
+        if ratios:
+            t["rust_hw_within_1_25x_of_c_hw"] = [round(max(ratios), 2), max(ratios) <= 1.25]
+        h, s = _get(res, "irq_idle", "rust-hw", "p50"), _get(res, "irq_idle", "rust-sw", "p50")
+        if h is not None and s is not None:
+            t["rust_irq_to_task_5x_below_rust_sw"] = [round(s / max(h, 1), 2), s >= 5 * h]
     rows = {b: {r["load"]: r for r in res["classes"].get(b, [])} for b in BACKENDS}
     if 80 in rows["hw"] and 80 in rows["sw"]:
         h, s = rows["hw"][80]["p99"], rows["sw"][80]["p99"]
@@ -246,9 +301,10 @@ def _plots(res, out, log):
         log("[bench] matplotlib not available: no plots")
         return []
     paths = []
-    colors = {"hw": "tab:blue", "sw": "tab:red", "poll": "tab:green"}
+    colors = {"hw": "tab:blue", "sw": "tab:red", "poll": "tab:green",
+              "rust-hw": "tab:purple", "rust-sw": "tab:orange"}
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for b in BACKENDS:
+    for b in list(BACKENDS) + list(res.get("rust", [])):
         rows = sorted(res["classes"].get(b, []), key=lambda r: r["load"])
         if not rows:
             continue
@@ -269,7 +325,7 @@ def _plots(res, out, log):
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     load = None
-    for b in BACKENDS:
+    for b in list(BACKENDS) + list(res.get("rust", [])):
         c = res["cdf"].get(b)
         if not c:
             continue
@@ -339,7 +395,7 @@ def format_table(results) -> str:
     """Side-by-side text table of a :func:`run_all` result: hw / sw / poll, and the hw
     variants' columns for the micro-benchmarks."""
     bs = results.get("backends", list(BACKENDS))
-    vs = list(results.get("variants", {}))
+    vs = list(results.get("variants", {})) + list(results.get("rust", []))
     cols = bs + vs
 
     def line(label, vals):
@@ -349,20 +405,32 @@ def format_table(results) -> str:
     lines.append("-" * len(lines[0]))
     for bench, key, label in MICRO_ROWS:
         lines.append(line(label, [_get(results, bench, c, key) for c in cols]))
+    if results.get("rust"):
+        lines.append(line("code size (bytes: image / runtime)",
+                          [None] * (len(cols) - len(results["rust"])) +
+                          [f"{_get(results, 'size', c, 'text')}/{_get(results, 'size', c, 'rt')}"
+                           for c in results["rust"]]))
     for bench, key, label in TIMER_ROWS:
         lines.append(line(label, [results.get("timers", {}).get(bench, {}).get(b, {})
                                   .get(key) for b in bs]))
-    rows = {b: {r["load"]: r for r in results.get("classes", {}).get(b, [])} for b in bs}
-    loads = sorted({ld for b in bs for ld in rows[b]})
+    cb = bs + list(results.get("rust", []))          # the two-class columns
+    rows = {b: {r["load"]: r for r in results.get("classes", {}).get(b, [])} for b in cb}
+    loads = sorted({ld for b in cb for ld in rows[b]})
+    if results.get("rust") and loads:
+        lines.append(f"{'(two classes)':34s}" + "".join(f"{c:>11s}" for c in cb))
     for key, label in CLASS_ROWS:
         for ld in loads:
             lines.append(line(f"bg {ld}% {label}", [rows[b].get(ld, {}).get(key)
-                                                    for b in bs]))
+                                                    for b in cb]))
     if vs:
         lines.append("")
         lines.append("columns: " + "; ".join(
             f"{k} = {v['backend']} {' '.join(v['cflags']) or '(MMIO)'} on {v['cpu']}"
-            for k, v in results["variants"].items()))
+            for k, v in results.get("variants", {}).items()) +
+            ("; rust-hw / rust-sw = the Rust runtime (firmware/rust/)"
+             if results.get("rust") else ""))
+    if results.get("rust_missing"):
+        lines.append(f"Rust columns SKIPPED: {results['rust_missing']}")
     if results.get("targets"):
         lines.append("")
         lines.append("targets: " + ", ".join(

@@ -110,7 +110,7 @@ def _write(path, text):
 
 
 def _default_output(checked_in):
-    """Where ``generate header|svd|docs`` writes without ``-o``: the checked-in file when
+    """Where ``generate header|svd|docs|rust`` writes without ``-o``: the checked-in file when
     the current directory is a checkout of the repository, else ``build/<its name>``."""
     if Path("hdl/atsintc/regmap.py").exists():
         return Path(checked_in)
@@ -263,7 +263,8 @@ def build_parser():
     p.add_argument("--version", action="version", version=f"atsintc {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    g = sub.add_parser("generate", help="generate Verilog, C header, SVD, register docs",
+    g = sub.add_parser("generate", help="generate Verilog, C header, SVD, register docs, "
+                                        "Rust register module",
                        description="Generate artefacts from the Python sources (the register "
                                    "map in hdl/atsintc/regmap.py is their single source).")
     gsub = g.add_subparsers(dest="what", required=True, metavar="WHAT")
@@ -288,7 +289,8 @@ def build_parser():
     gv.set_defaults(func=cmd_generate)
     for kind, what in (("header", "C header for firmware"),
                        ("svd", "CMSIS-SVD description (for svd2rust)"),
-                       ("docs", "Markdown register reference")):
+                       ("docs", "Markdown register reference"),
+                       ("rust", "Rust register module for firmware/rust")):
         gk = gsub.add_parser(kind, help=what,
                              description=f"Write the {what} generated from the register map. "
                                          "Without -o: in a checkout of the repository the "
