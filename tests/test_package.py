@@ -41,7 +41,9 @@ def test_wheel_contents(wheel):
                  "atsintc/firmware/start.S", "atsintc/firmware/link.ld",
                  "atsintc/firmware/include/atsintc_regs.h", "atsintc/firmware/rt/rt.c",
                  "atsintc/firmware/ice40/link.ld", "atsintc/tools/sim_main.cpp",
-                 "atsintc/soc/ram.v"):
+                 "atsintc/soc/ram.v", "atsintc/firmware/rust/src/lib.rs",
+                 "atsintc/firmware/rust/src/regs.rs", "atsintc/firmware/rust/examples/bench.rs",
+                 "atsintc/firmware/rust/sysroot/compiler_builtins.rs"):
         assert need in names, need
 
 
