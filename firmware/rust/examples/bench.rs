@@ -16,6 +16,7 @@
 
 use atsrt::console::{self, kv, kv_signed, result_begin, result_end};
 use atsrt::soc::*;
+use atsrt::stats::{percentile, sort};
 use atsrt::{cyc, spawn, yield_now, CType, Global, Task, TaskRef, Volatile, STOP};
 
 const NSAMPLES: usize = 32;
@@ -44,30 +45,6 @@ fn sample(v: u32) {
             NS.set(n + 1);
         }
     }
-}
-
-/// Ciura's shell sort (as rt_sort).
-fn sort(a: &mut [u32]) {
-    for &gap in &[701usize, 301, 132, 57, 23, 10, 4, 1] {
-        for i in gap..a.len() {
-            let x = a[i];
-            let mut j = i;
-            while j >= gap && a[j - gap] > x {
-                a[j] = a[j - gap];
-                j -= gap;
-            }
-            a[j] = x;
-        }
-    }
-}
-
-/// Nearest-rank percentile of a sorted slice.
-fn percentile(s: &[u32], pct: usize) -> u32 {
-    if s.is_empty() {
-        return 0;
-    }
-    let rank = ((pct * s.len() + 99) / 100).max(1);
-    s[rank - 1]
 }
 
 /// min / p50 / max of the samples as a RESULT line.
