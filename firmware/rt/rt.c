@@ -86,7 +86,7 @@ static void run_single(void)
 {
     RT_MMIO(RT_WIN(0) + ATSINTC_PROC_IRQ_ENABLE) = ATSINTC_PROC_IRQ_ENABLE_NONEMPTY_MASK;
     rt_set_meimask(1u << SOC_EXT_IRQ_ATSINTC);
-    __asm__ volatile("csrs mie, %0" ::"r"(1u << 11));          /* MEIE */
+    __asm__ volatile("csrs mie, %0" ::"r"(RT_MIE_MEIE));
     for (;;) {
         rt_task *t = rt_task_of(RT_RD(RT_WIN(0), ATSINTC_PROC_DEQUEUE));
         if (__builtin_expect(t != 0, 1)) {
@@ -103,7 +103,7 @@ static void run_single(void)
         __asm__ volatile("wfi");
 #endif
     }
-    __asm__ volatile("csrc mie, %0" ::"r"(1u << 11));
+    __asm__ volatile("csrc mie, %0" ::"r"(RT_MIE_MEIE));
     RT_MMIO(RT_WIN(0) + ATSINTC_PROC_IRQ_ENABLE) = 0;
 }
 #else
@@ -114,8 +114,8 @@ static void run_single(void)
  * -DRT_IDLE_ACCT the load is timed (two rdcycles) and the cycles above rt_deq_cycles
  * are added to rt_idle when the task returns (or DEQUEUE_WAIT gave 0). Returns when
  * DEQUEUE_WAIT gave 0. */
-#ifdef RT_CFU
-#define RT__LOAD_DQ ".insn r %4, %5, %6, a0, %0, x0\n"   /* the CFU read of DEQUEUE_WAIT */
+#ifdef RT_CFU   /* the CFU read of DEQUEUE_WAIT (atsintc_cfu.h's encoding, %4..%6) */
+#define RT__LOAD_DQ ".insn r %4, %5, %6, a0, %0, x0\n"
 #define RT__DQ_ADDR RT_WIN(0)
 #else
 #define RT__LOAD_DQ "lw   a0, 0(%0)\n"
@@ -128,18 +128,12 @@ static void run_single(void)
 #define RT__T1 "   rdcycle s11\n"
 #define RT__ACCT "   sub  s11, s11, t2\n   "
 #define RT__AFTER "   bltu %7, s11, 5f\n"   /* waited longer than a ready task takes */
-#define RT__ACCT_TAIL "5: sub  s11, s11, %7\n" \
-                      "   lw   t4, 0(%8)\n" \
-                      "   add  t4, t4, s11\n" \
-                      "   sw   t4, 0(%8)\n" \
-                      "   j    1b\n"
-#define RT__ON_ZERO "   bltu %7, s11, 9f\n" \
-                    "   j    3f\n" \
-                    "9: sub  s11, s11, %7\n" \
-                    "   lw   t4, 0(%8)\n" \
-                    "   add  t4, t4, s11\n" \
-                    "   sw   t4, 0(%8)\n" \
-                    "   j    3f\n"
+#define RT__ADD_IDLE "   sub  s11, s11, %7\n" /* rt_idle += the wait - a ready task's */ \
+                     "   lw   t4, 0(%8)\n" \
+                     "   add  t4, t4, s11\n" \
+                     "   sw   t4, 0(%8)\n"
+#define RT__ACCT_TAIL "5:" RT__ADD_IDLE "   j    1b\n"
+#define RT__ON_ZERO "   bgeu %7, s11, 3f\n" RT__ADD_IDLE
 #define RT__DEQ_CYCLES rt_deq_cycles
 #else
 #define RT__T0 ""
@@ -147,7 +141,7 @@ static void run_single(void)
 #define RT__ACCT "   "
 #define RT__AFTER ""
 #define RT__ACCT_TAIL ""
-#define RT__ON_ZERO "   j    3f\n"
+#define RT__ON_ZERO ""
 #define RT__DEQ_CYCLES 0
 #endif
 static void run_single(void)
@@ -179,9 +173,10 @@ static void run_single(void)
             "3:\n"
             :
             : "r"(dq), "i"(-(int)ATSINTC_TCB_ALIGN), "i"(__builtin_offsetof(rt_task, flags)),
-              "i"(RT_FLAG_TIMEOUT), "i"(0x0B),
-              "i"(((ATSINTC_PROC_DEQUEUE_WAIT >> 10) & 3) << 1),
-              "i"((ATSINTC_PROC_DEQUEUE_WAIT >> 3) & 0x7F), "r"(deq_cycles), "r"(&rt_idle)
+              "i"(RT_FLAG_TIMEOUT), "i"(ATSINTC_CFU_OPCODE),
+              "i"(ATSINTC_CFU_FUNCT3(ATSINTC_PROC_DEQUEUE_WAIT, 0)),
+              "i"(ATSINTC_CFU_FUNCT7(ATSINTC_PROC_DEQUEUE_WAIT)), "r"(deq_cycles),
+              "r"(&rt_idle)
             : "ra", "t0", "t1", "t2", "t3", "t4", "t5", "t6", "a0", "a1", "a2", "a3", "a4",
               "a5", "a6", "a7", "s11", "memory");
         if (rt_stop)
@@ -457,7 +452,7 @@ void rt_backend_init(void)
     __asm__ volatile("csrw mtvec, %0" ::"r"(rt_trap_entry));
     __asm__ volatile("csrw %0, %1" ::"i"(SOC_CSR_MEIMASK), "r"(1u << SOC_EXT_IRQ_PLIC));
     program_timer();                    /* no timer yet: mtimecmp all ones */
-    __asm__ volatile("csrs mie, %0" ::"r"((1u << 11) | (1u << 7)));    /* MEIE, MTIE */
+    __asm__ volatile("csrs mie, %0" ::"r"(RT_MIE_MEIE | (1u << 7)));    /* MEIE, MTIE */
     __asm__ volatile("csrsi mstatus, 8");
 }
 

@@ -219,6 +219,9 @@ static inline int rt_timed_out(const rt_task *t)
     return t->flags & RT_FLAG_TIMEOUT;
 }
 
+#define RT_MIE_MEIE (1u << 11)          /* mie / mip: machine external interrupt */
+#define RT_MIP_MEIP RT_MIE_MEIE
+
 /* ---- backend operations ------------------------------------------------------------------ */
 #if defined(BACKEND_HW)
 
@@ -244,8 +247,8 @@ static inline __attribute__((always_inline)) rt_task *rt_task_of(uint32_t w)
 #if defined(RT_CFU_WRITES) && !defined(RT_CFU)
 #error "RT_CFU_WRITES needs RT_CFU"
 #endif
-#ifdef RT_CFU
 #include "atsintc_cfu.h"
+#ifdef RT_CFU
 #define RT_RD(win, off) atsintc_cfu_read(win, off)
 #else
 #define RT_RD(win, off) RT_MMIO((win) + (off))
@@ -262,7 +265,7 @@ static inline void rt_set_meimask(uint32_t bits)
 {
     uint32_t v;
     __asm__ volatile("csrr %0, %1" : "=r"(v) : "i"(SOC_CSR_MEIMASK));
-    __asm__ volatile("csrw %0, %1" ::"i"(SOC_CSR_MEIMASK), "r"((v & 0x80000000u) | bits));
+    __asm__ volatile("csrw %0, %1" ::"i"(SOC_CSR_MEIMASK), "r"((v & ATSINTC_CFU_ENABLE) | bits));
 }
 
 static inline void rt_wake(rt_task *t)
@@ -359,7 +362,7 @@ static inline int rt_preempted(void)
 {
     uint32_t mip;
     __asm__ volatile("csrr %0, mip" : "=r"(mip)::"memory");
-    return mip & (1u << 11);            /* MEIP */
+    return mip & RT_MIP_MEIP;
 }
 
 /* Raw queue operations (benchmark 1): process 0's window. */
@@ -385,9 +388,9 @@ static inline __attribute__((always_inline)) rt_task *rt_next_multi(void)
     if (!s)
         return 0;
     uint32_t b = s & -s;
-    _Static_assert(RT_PROCS == 3 && ATSINTC_WINDOW_SIZE == 0x1000,
-                   "the window arithmetic assumes 3 processes and 4 KiB windows");
-    uint32_t w = RT_RD(SOC_ATSINTC_BASE + ((b - (b >> 2)) << 12), ATSINTC_PROC_DEQUEUE);
+    _Static_assert(RT_PROCS == 3, "b - (b >> 2) - 1 is the process for 3 processes");
+    uint32_t w = RT_RD(ATSINTC_PROC_BASE(SOC_ATSINTC_BASE, b - (b >> 2) - 1),
+                       ATSINTC_PROC_DEQUEUE);
     return rt_task_of(w);
 }
 

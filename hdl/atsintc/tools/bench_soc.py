@@ -31,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from atsintc.tools.toolchain import build_root
+from atsintc.soc.soc import CFU_VARIANT, VEXRISCV_VARIANT
 from atsintc.tools import socsim
 
 __all__ = ["BACKENDS", "VARIANTS", "RUST_BACKENDS", "rust_missing", "run_all",
@@ -54,8 +55,8 @@ QUICK = dict(events=500, loads=(10, 50, 80, 90), cdf_load=80, periods=1000,
 # variant of the SoC or None for the default SoC's)
 VARIANTS = {
     "hw-wfi": ("hw", ["-DRT_IDLE_WFI"], None),              # idle in WFI on irq_out
-    "hw-fullcfu": ("hw", [], "VexRiscv_FullCfu"),           # MMIO on the CFU's CPU
-    "hw-cfu": ("hw", ["-DRT_CFU"], "VexRiscv_FullCfu"),     # reads through the CFU
+    "hw-fullcfu": ("hw", [], CFU_VARIANT),                  # MMIO on the CFU's CPU
+    "hw-cfu": ("hw", ["-DRT_CFU"], CFU_VARIANT),            # reads through the CFU
 }
 
 
@@ -75,15 +76,16 @@ def rust_missing():
 
 
 def _rust_ready(log):
-    """Build the Rust sysroot once before the parallel runs; False (and say why) if the
-    toolchain is missing: the Rust columns are then left out, visibly."""
+    """Build the Rust sysroot once before the parallel runs and return None; or, if the
+    toolchain is missing, say so and return why: the Rust columns are then left out,
+    visibly."""
     from atsintc.tools import rust_build
     why = rust_missing()
     if why:
         log(f"[bench] SKIPPING the Rust columns (rust-hw, rust-sw): {why}")
-        return False
+        return why
     rust_build.sysroot(log=log)
-    return True
+    return None
 
 
 def variant_soc(cpu_variant):
@@ -92,6 +94,7 @@ def variant_soc(cpu_variant):
         return None
     from atsintc.soc.soc import SoC
     return SoC(cpu_variant=cpu_variant)
+
 
 _RESULT = re.compile(r"^RESULT (\S+) (\S+)((?: \S+=-?\d+)*)\s*$")
 
@@ -171,7 +174,8 @@ def run_all(out_dir="build", quick=False, log=print, jobs=2, full=False) -> dict
     # the long runs first; about 1,000 cycles per critical event (its mean period) plus
     # the drain, so 2,500 per event is a generous bound
     class_cycles = 2_500 * cfg["events"] * len(cfg["loads"]) + 10_000_000
-    rust = _rust_ready(log)
+    rust_why = _rust_ready(log)
+    rust = rust_why is None
     for b in BACKENDS:
         extra = class_flags + (["-DRT_IDLE_ACCT"] if b == "hw" else [])
         work.append(("classes", b, extra, b, None, class_cycles))
@@ -194,8 +198,8 @@ def run_all(out_dir="build", quick=False, log=print, jobs=2, full=False) -> dict
 
     res = {"config": dict(cfg, quick=quick, full=full), "backends": list(BACKENDS),
            "rust": [f"rust-{b}" for b in RUST_BACKENDS] if rust else [],
-           "rust_missing": None if rust else rust_missing(),
-           "variants": {k: {"backend": v[0], "cflags": v[1], "cpu": v[2] or "VexRiscv_Full"}
+           "rust_missing": rust_why,
+           "variants": {k: {"backend": v[0], "cflags": v[1], "cpu": v[2] or VEXRISCV_VARIANT}
                         for k, v in VARIANTS.items()},
            "micro": {}, "timers": {}, "classes": {}, "cdf": {}, "checks": {},
            "ok": all(r["ok"] for r in runs),
