@@ -2,7 +2,7 @@
  * among equal priorities, a yielding task does not overtake a better one, and the
  * order of device wakes. Prints CHECK lines; the exit code is the number of failures.
  * (Exactly-once device handling and IPC / system-call replies are checked by
- * bench.c and sweep.c.) */
+ * bench.c and classes.c.) */
 #include "rt.h"
 
 static rt_task tasks[8];

@@ -21,8 +21,7 @@ Verilator SoC (:mod:`atsintc.tools.socsim`):
 The firmware prints ``RESULT <bench> <backend> key=value ...`` lines (and ``LAT`` lines
 with the raw latencies at one load, for the CDF); :func:`run_all` parses them, writes
 ``results.json`` and PNG plots and returns everything as a dict; :func:`format_table`
-renders the side-by-side table. ``rt/sweep.c`` (one class of events, the benchmark
-before issue 14) is still built and checked by ``tests/test_runtime.py``.
+renders the side-by-side table.
 """
 
 import json
@@ -115,7 +114,7 @@ def build_and_run(program, backend, extra=(), *, soc=None, max_cycles=60_000_000
 
 
 def parse_console(text):
-    """RESULT lines -> {bench: [dict, ...]} (several lines per bench for the sweep),
+    """RESULT lines -> {bench: [dict, ...]} (several lines per bench for the load points),
     LAT lines -> {load: [latencies]}, CHECK lines -> list of (ok, text)."""
     results, lat, checks = {}, {}, []
     for line in text.splitlines():
