@@ -31,12 +31,12 @@ demo: $(STAMP)
 	$(VENV)/bin/atsintc demo
 
 test: $(STAMP)
-	$(PY) -m pytest -v -rs --durations=25 -n 2 --dist load
+	$(PY) -m pytest -v -rs --durations=25 -n 2 --dist worksteal
 
 # two workers: the slow tests are single-threaded synthesis and solver runs, each in
 # its own build directory
 test-slow: $(STAMP)
-	$(PY) -m pytest -v -m slow -n 2 --dist load
+	$(PY) -m pytest -v -m slow -n 2 --dist worksteal
 
 bench-pq: $(STAMP)
 	$(VENV)/bin/atsintc bench pq --json build/bench-pq.json $(if $(SYNTH),--synth,)
