@@ -17,15 +17,13 @@ Small cores: ``mcpu="generic_rv32+zicsr"`` (RV32I, e.g. VexRiscv_Min; link
 """
 
 import hashlib
-import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
-from atsintc.tools.toolchain import build_root
+from atsintc.tools.toolchain import build_root, publish, scratch_dir
 
-__all__ = ["build_firmware", "firmware_dir", "CFLAGS", "bin_to_hex"]
+__all__ = ["build_firmware", "firmware_dir", "CFLAGS", "bin_to_hex", "elf_to_binary"]
 
 MCPU = "generic_rv32+m+zicsr+zicntr"
 CFLAGS = ["-target", "riscv32-freestanding-none", f"-mcpu={MCPU}",
@@ -58,6 +56,16 @@ def _zig_version():
         return version("ziglang")
     except Exception:   # pragma: no cover
         return "?"
+
+
+def elf_to_binary(elf, binf, what) -> bytes:
+    """The loadable image of ``elf`` (zig's objcopy ``-O binary``), written to ``binf``
+    and returned; ``what`` names the build in the error."""
+    r = subprocess.run([sys.executable, "-m", "ziglang", "objcopy", "-O", "binary", str(elf),
+                        str(binf)], capture_output=True, text=True)
+    if r.returncode:
+        raise RuntimeError(f"{what}: objcopy failed:\n{r.stdout}{r.stderr}")
+    return Path(binf).read_bytes()
 
 
 def bin_to_hex(data: bytes) -> str:
@@ -105,8 +113,7 @@ def build_firmware(name, sources, out_dir=None, *, cflags=(), ram_size=None,
     hexfile = d / f"{name}.hex"
     if hexfile.exists():
         return hexfile
-    tmp = out / f".{name}-{os.getpid()}-{threading.get_ident()}.tmp"
-    tmp.mkdir(parents=True, exist_ok=True)
+    tmp = scratch_dir(out, name)
     elf, binf = tmp / f"{name}.elf", tmp / f"{name}.bin"
     zig = [sys.executable, "-m", "ziglang"]
     cmd = zig + ["cc"] + flags + [f"-Wl,-T,{ld}",
@@ -115,19 +122,11 @@ def build_firmware(name, sources, out_dir=None, *, cflags=(), ram_size=None,
     if r.returncode:
         raise RuntimeError(f"firmware {name}: compilation failed:\n{' '.join(cmd)}\n"
                            f"{r.stdout}{r.stderr}")
-    r = subprocess.run(zig + ["objcopy", "-O", "binary", str(elf), str(binf)],
-                       capture_output=True, text=True)
-    if r.returncode:
-        raise RuntimeError(f"firmware {name}: objcopy failed:\n{r.stdout}{r.stderr}")
-    data = binf.read_bytes()
+    data = elf_to_binary(elf, binf, f"firmware {name}")
     if ram_size is not None and len(data) > ram_size:
         raise RuntimeError(f"firmware {name}: image of {len(data)} bytes does not fit "
                            f"in {ram_size} bytes of RAM")
     (tmp / f"{name}.hex").write_text(bin_to_hex(data))
-    try:
-        tmp.rename(d)
-    except OSError:         # built concurrently by someone else: theirs is as good
-        import shutil
-        shutil.rmtree(tmp, ignore_errors=True)
+    publish(tmp, d)
     log(f"[firmware] {name}: {len(data)} bytes -> {hexfile}")
     return hexfile

@@ -35,19 +35,17 @@ program does not mention is an error. :func:`consts_from_cflags` turns C ``-D`` 
 into such a dict.
 """
 
-import hashlib
 import os
 import re
-import shutil
 import struct
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 from atsintc.tools import firmware_build
-from atsintc.tools.toolchain import build_root
+from atsintc.tools.cosim import digest
+from atsintc.tools.toolchain import build_root, publish, scratch_dir
 
 __all__ = ["RustToolchainMissing", "PACKAGES", "TARGET", "Toolchain", "detect", "sysroot",
            "soc_module", "build_rust_firmware", "crate_dir", "elf_symbols", "code_sizes",
@@ -138,14 +136,6 @@ def toolchain_available() -> bool:
         return False
 
 
-def _digest(*parts):
-    h = hashlib.sha256()
-    for p in parts:
-        h.update(str(p).encode())
-        h.update(b"\0")
-    return h.hexdigest()[:12]
-
-
 def _run(cmd, tc, what, cwd=None, env_extra=None, log=None):
     env = tc.env()
     if env_extra:
@@ -160,26 +150,17 @@ def _run(cmd, tc, what, cwd=None, env_extra=None, log=None):
     return r
 
 
-def _publish(tmp, final):
-    try:
-        tmp.rename(final)
-    except OSError:                     # built concurrently: theirs is as good
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
 def sysroot(tc=None, log=print) -> Path:
     """``build/rust/sysroot-<key>/`` with ``libcore.rlib`` and ``libcompiler_builtins.rlib``
     for :data:`TARGET`, built once per toolchain (key: ``rustc -vV``, flags, the shim)."""
     tc = tc or detect()
     shim = crate_dir() / "sysroot/compiler_builtins.rs"
-    key = _digest(tc.rustc, tc.version, TARGET, CORE_FLAGS, shim.read_text())
+    key = digest(tc.rustc, tc.version, TARGET, CORE_FLAGS, shim.read_text())
     root = build_root() / "rust"
     final = root / f"sysroot-{key}"
     if (final / "libcompiler_builtins.rlib").exists():
         return final
-    tmp = root / f".sysroot-{key}-{os.getpid()}-{threading.get_ident()}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    tmp = scratch_dir(root, f"sysroot-{key}")
     t0 = time.monotonic()
     log(f"[rust] building core for {TARGET} with {tc.rustc} {tc.release} (once per "
         f"toolchain, ~15 s) ...")
@@ -195,7 +176,7 @@ def sysroot(tc=None, log=print) -> Path:
     t2 = time.monotonic()
     (tmp / "build-time.txt").write_text(f"core {t1 - t0:.1f} s\n"
                                         f"compiler_builtins {t2 - t1:.1f} s\n")
-    _publish(tmp, final)
+    publish(tmp, final)
     log(f"[rust] sysroot ready in {t2 - t0:.1f} s: {final}")
     return final
 
@@ -412,7 +393,7 @@ def build_rust_firmware(name, cfgs=(), program="bench", out_dir=None, *, backend
     c_srcs = firmware_build._runtime()
     ld = fw / "link.ld"
     flags = list(firmware_build.CFLAGS) + ["-I", str(fw / "include"), "-I", str(fw / "lib")]
-    key = _digest(Path(__file__).read_text(), tc.version, TARGET, cfgs, flags, sysr.name,
+    key = digest(Path(__file__).read_text(), tc.version, TARGET, cfgs, flags, sysr.name,
                   firmware_build._zig_version(), soc_rs, sorted(consts.items()),
                   *[f"{p.name}:{p.read_text()}" for p in _sources() + [prog]],
                   *[f"{p}:{p.read_text()}" for p in c_srcs + firmware_build._inputs()])
@@ -421,9 +402,7 @@ def build_rust_firmware(name, cfgs=(), program="bench", out_dir=None, *, backend
     hexfile = d / f"{name}.hex"
     if hexfile.exists():
         return hexfile
-    tmp = out / f".{name}-{os.getpid()}-{threading.get_ident()}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    tmp = scratch_dir(out, name)
     (tmp / "soc.rs").write_text(soc_rs)
     cfg_args = [a for c in cfgs for a in ("--cfg", c)] + ["--check-cfg", CHECK_CFG]
     common = ["--edition", EDITION, "--target", TARGET, "-L", sysr, "--sysroot",
@@ -467,12 +446,8 @@ def build_rust_firmware(name, cfgs=(), program="bench", out_dir=None, *, backend
         if r.returncode:
             raise RuntimeError(f"{name}: link failed:\n{' '.join(cmd)}\n{r.stdout}{r.stderr}")
         order.write_text("".join(f"{n}\n" for n in hot_order(elf)))
-    r = subprocess.run(zig + ["objcopy", "-O", "binary", str(elf), str(binf)],
-                       capture_output=True, text=True)
-    if r.returncode:
-        raise RuntimeError(f"{name}: objcopy failed:\n{r.stdout}{r.stderr}")
+    data = bytearray(firmware_build.elf_to_binary(elf, binf, name))
     t3 = time.monotonic()
-    data = bytearray(binf.read_bytes())
     syms = elf_symbols(elf)
     total, rt = code_sizes(elf)
     if SIZE_SYMBOL in syms:
@@ -490,7 +465,7 @@ def build_rust_firmware(name, cfgs=(), program="bench", out_dir=None, *, backend
         f"code {total} bytes, runtime {rt} bytes, image {len(data)} bytes\n")
     for f in tmp.glob("*.a"):           # the staticlib holds all of core: ~MBs
         f.unlink()
-    _publish(tmp, d)
+    publish(tmp, d)
     log(f"[rust] {name}: {len(data)} bytes (code {total}, runtime {rt}) built in "
         f"{t3 - t0:.1f} s (atsrt {t1 - t0:.1f} s, {program} {t2 - t1:.1f} s, link "
         f"{t3 - t2:.1f} s) -> {hexfile}")

@@ -31,7 +31,7 @@ from amaranth.back import verilog
 from amaranth.hdl import ClockDomain, Elaboratable, Module, Signal
 
 from atsintc.tools.cosim import VERILATOR_WAIVERS, digest, gateware_digest
-from atsintc.tools.toolchain import build_root, setup_environment
+from atsintc.tools.toolchain import build_root, publish, scratch_dir, setup_environment
 from atsintc.soc import memmap
 from atsintc.soc.soc import SoC, ram_verilog_path, vexriscv_verilog_path
 
@@ -145,9 +145,7 @@ def build(soc=None, *, trace=False, log=print) -> Path:
         quick.write_text(name + "\n")
         return exe
     # per process and thread: concurrent builds (threads of one benchmark) never share it
-    tmp = root / f".{name}-{os.getpid()}-{threading.get_ident()}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    tmp = scratch_dir(root, name)
     (tmp / "soc.v").write_text(text)
     sources = [ram_verilog_path(), vex, tmp / "soc.v"]
     cmd = (["verilator", "--cc", "--exe", "--build", "-j", str(os.cpu_count() or 2),
@@ -169,10 +167,7 @@ def build(soc=None, *, trace=False, log=print) -> Path:
     (tmp / "build-time.txt").write_text(
         f"verilog {t1 - t0:.1f} s\nverilator+c++ {t2 - t1:.1f} s\n")
     shutil.rmtree(tmp / "obj", ignore_errors=True)   # ~100 MB of objects; exe suffices
-    try:
-        tmp.rename(final)
-    except OSError:             # another process finished the same build first
-        shutil.rmtree(tmp, ignore_errors=True)
+    publish(tmp, final)
     quick.write_text(name + "\n")
     log(f"[soc-sim] built in {t2 - t0:.1f} s (Verilog {t1 - t0:.1f} s, "
         f"Verilator + C++ {t2 - t1:.1f} s): {exe}")

@@ -16,16 +16,36 @@ Everything that runs an external tool (tests, CLI, benchmarks, board builds) cal
 import os
 import shutil
 import sys
+import threading
 from pathlib import Path
 
 __all__ = ["setup_environment", "verilator_root", "build_root", "require",
-           "sby_command", "run_sby"]
+           "sby_command", "run_sby", "scratch_dir", "publish"]
 
 
 def build_root() -> Path:
     """Where generated artefacts and cached simulator builds go: ``build/`` under the
     current directory (``ATSINTC_BUILD`` overrides), never beside the package."""
     return Path(os.environ.get("ATSINTC_BUILD", Path.cwd() / "build")).absolute()
+
+
+def scratch_dir(root, name) -> Path:
+    """An empty directory ``<root>/.<name>-<pid>-<thread>.tmp`` to build ``name`` in: two
+    processes or threads building the same artefact never share one. :func:`publish`
+    moves it into place when the build is complete."""
+    tmp = Path(root) / f".{name}-{os.getpid()}-{threading.get_ident()}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    return tmp
+
+
+def publish(tmp, final):
+    """Rename a finished build ``tmp`` (from :func:`scratch_dir`) to ``final``; if a
+    concurrent build of the same inputs got there first, keep theirs and drop ``tmp``."""
+    try:
+        Path(tmp).rename(final)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def verilator_root() -> Path:
