@@ -252,14 +252,16 @@ void rt_send(rt_task *from, unsigned proc, unsigned chan, uint32_t msg)
     }
     mbox[proc][chan][(mb_head[proc][chan] + n) % MBOX] = msg;
     mb_count[proc][chan] = (uint8_t)(n + 1);
+    /* the slot is read with interrupts off: the timer interrupt takes a timed
+     * waiter out of it (timeout), and that waiter must not be pushed a second time */
+    rt_irq_off();
     rt_task *h = handler[proc][chan];
     if (h) {
         handler[proc][chan] = 0;
-        rt_irq_off();
         timed_event_locked(h);
         rt_q_push_locked(h);
-        rt_irq_on();
     }
+    rt_irq_on();
 }
 
 void rt_listen(rt_task *t, unsigned chan)

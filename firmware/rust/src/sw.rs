@@ -304,24 +304,20 @@ fn send_now(to: usize, chan: usize, msg: u32) {
         let head = (*MB_HEAD.as_ptr())[to][chan] as usize;
         (*MAIL.as_ptr())[to][chan][(head + n) % MBOX] = msg;
         *count = (n + 1) as u8;
+        // the slot is read with interrupts off: the timer interrupt takes a timed
+        // waiter out of it (timeout), and that waiter must not be pushed a second time
+        irq_off();
         let slot = &mut (*HANDLER.as_ptr())[to][chan];
         let h = *slot;
         if !h.is_null() {
             *slot = null();
-            irq_off();
             if (*h).flags & (FLAG_TIMED_IRQ | FLAG_TIMED_MSG) != 0 {
                 return timed_event_wake_irq_on(h); // (a tail call: no stack frame here)
             }
             push_locked(h);
-            irq_on();
         }
+        irq_on();
     }
-}
-
-/// Wait until a message is waiting on this process's channel `chan`.
-#[inline(always)]
-pub fn listen(chan: usize) -> impl Future<Output = ()> {
-    Once::new(move |w| unsafe { listen_word(w, chan) })
 }
 
 #[inline(always)]
@@ -685,9 +681,7 @@ pub mod raw {
 
     #[inline(always)]
     pub fn pop() -> Option<TaskRef> {
-        irq_off();
-        let t = unsafe { pop_locked() };
-        irq_on();
+        let (t, _) = super::next();
         if t.is_null() { None } else { Some(TaskRef(t)) }
     }
 }
