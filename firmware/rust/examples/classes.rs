@@ -48,7 +48,13 @@ atsrt::build_const!(CHUNK_ITERS: u32 = 33); // about 100 cycles between two yiel
 atsrt::build_const!(JOB_CHUNKS: u32 = 10);
 
 const _: () = assert!(CLASS_EVENTS >= 8, "CLASS_EVENTS: at least 8 (the probe's samples)");
-const _: () = assert!(CLASS_LOADS.len() > 0);
+const _: () = {
+    let mut i = 0;
+    while i < CLASS_LOADS.len() {
+        assert!(CLASS_LOADS[i] > 0, "CLASS_LOADS: loads in percent, each at least 1");
+        i += 1;
+    }
+};
 
 const CRIT_DEV: usize = 0;
 const BG_DEV: usize = 1;

@@ -65,7 +65,7 @@ macro_rules! wakers {
 
             /// (a clone's data is the task word without the dequeued bit 0)
             unsafe fn $clone(data: *const ()) -> RawWaker {
-                RawWaker::new((data as usize & !(regs::TASK_FLAG as usize)) as *const (),
+                RawWaker::new(clean_word(data as usize as u32) as usize as *const (),
                               &VTABLES[$p])
             }
         )*
@@ -100,13 +100,6 @@ pub fn wait_irq(v: usize) -> impl Future<Output = ()> {
     Once::new(move |w| wr(win_of(w) + proc::BLOCK(v), w))
 }
 
-/// Wait until a message is waiting on this process's IPC channel `chan` (HANDLER[chan]);
-/// take it with [`TaskRef::try_recv`] (or use [`crate::recv`]).
-#[inline(always)]
-pub fn listen(chan: usize) -> impl Future<Output = ()> {
-    Once::new(move |w| unsafe { listen_word(w, chan) })
-}
-
 #[inline(always)]
 pub(crate) unsafe fn listen_word(w: u32, chan: usize) {
     wr(win_of(w) + proc::HANDLER(chan), w);
@@ -130,8 +123,7 @@ pub(crate) unsafe fn try_recv_word(w: u32, chan: usize) -> u32 {
 pub fn sleep_until(deadline: u64) -> impl Future<Output = ()> {
     Once::new(move |w| {
         let win = win_of(w);
-        wr(win + proc::DEADLINE, deadline as u32);
-        wr(win + proc::DEADLINE_HI, (deadline >> 32) as u32);
+        set_deadline(win, deadline);
         wr(win + proc::SLEEP, w);
     })
 }
@@ -152,28 +144,29 @@ unsafe fn clear_flags(h: *mut Header) {
     }
 }
 
-/// A device wait until `deadline`: DEADLINE, DEADLINE_HI, BLOCK_UNTIL[v] = the word.
+/// A timed wait: DEADLINE, DEADLINE_HI, then the word to the window's register `reg`
+/// (BLOCK_UNTIL[v] or HANDLER_UNTIL[chan]).
 #[inline(always)]
-pub(crate) unsafe fn block_until_word(w: u32, v: usize, deadline: u64) {
+unsafe fn timed_wait_word(w: u32, deadline: u64, reg: usize) {
     let h = regs::task_tcb(w) as *mut Header;
     unsafe {
         clear_flags(h);
         let win = (*h).win;
         set_deadline(win, deadline);
-        wr(win + proc::BLOCK_UNTIL(v), w);
+        wr(win + reg, w);
     }
 }
 
-/// A channel wait until `deadline`: DEADLINE, DEADLINE_HI, HANDLER_UNTIL[chan] = the word.
+/// A device wait until `deadline`: BLOCK_UNTIL[v] = the word.
+#[inline(always)]
+pub(crate) unsafe fn block_until_word(w: u32, v: usize, deadline: u64) {
+    unsafe { timed_wait_word(w, deadline, proc::BLOCK_UNTIL(v)) }
+}
+
+/// A channel wait until `deadline`: HANDLER_UNTIL[chan] = the word.
 #[inline(always)]
 pub(crate) unsafe fn listen_until_word(w: u32, chan: usize, deadline: u64) {
-    let h = regs::task_tcb(w) as *mut Header;
-    unsafe {
-        clear_flags(h);
-        let win = (*h).win;
-        set_deadline(win, deadline);
-        wr(win + proc::HANDLER_UNTIL(chan), w);
-    }
+    unsafe { timed_wait_word(w, deadline, proc::HANDLER_UNTIL(chan)) }
 }
 
 /// CANCEL the task of word `w` (its window), then TIMER_STATUS.CANCELLED: found or not.

@@ -63,7 +63,7 @@ mod backend;
 pub use cell::{Global, Volatile};
 pub use sync::Signal;
 pub use task::{spawn, CType, Task, TaskRef};
-pub use backend::{errors, raw, run, use_processes, wait_irq, listen, sleep_until, init,
+pub use backend::{errors, raw, run, use_processes, wait_irq, sleep_until, init,
                   run_counting_idle, idle_cycles, preempt_init, preempted};
 
 use core::future::Future;
@@ -231,6 +231,13 @@ pub fn yield_now() -> impl Future<Output = ()> {
     Once::new(|w| unsafe { backend::wake_word(w) })
 }
 
+/// Wait until a message is waiting on this process's IPC channel `chan` (hw:
+/// HANDLER[chan]); take it with [`TaskRef::try_recv`] (or use [`recv`]).
+#[inline(always)]
+pub fn listen(chan: usize) -> impl Future<Output = ()> {
+    Once::new(move |w| unsafe { backend::listen_word(w, chan) })
+}
+
 /// Wait for the next message on this process's IPC channel `chan` and take it (a
 /// message word is never 0). One suspension: HANDLER[chan], then RECV[chan] when woken.
 #[inline(always)]
@@ -318,17 +325,14 @@ pub fn park() -> impl Future<Output = ()> {
 pub struct Timeout;
 
 
-/// One suspension with a deadline: the first poll starts the wait (`start(word)`), the
-/// second returns which came first (the event: `Ok`, the deadline: `Err(Timeout)`).
-pub(crate) struct Timed<F: FnMut(u32)> {
-    start: F,
-    started: u8,
-}
+/// One suspension with a deadline: [`Once`], whose second poll also returns which came
+/// first (the event: `Ok`, the deadline: `Err(Timeout)`).
+pub(crate) struct Timed<F: FnMut(u32)>(Once<F>);
 
 impl<F: FnMut(u32)> Timed<F> {
     #[inline(always)]
     pub(crate) fn new(start: F) -> Self {
-        Timed { start, started: 0 }
+        Timed(Once::new(start))
     }
 }
 
@@ -337,14 +341,15 @@ impl<F: FnMut(u32)> Future for Timed<F> {
 
     #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Timeout>> {
-        let this = unsafe { self.get_unchecked_mut() };
-        if this.started != 0 {
-            let timed_out = unsafe { backend::timed_out(raw_word_of(cx)) };
-            return Poll::Ready(if timed_out { Err(Timeout) } else { Ok(()) });
+        // Safety: as Once's (nothing is pinned structurally)
+        let once = unsafe { self.map_unchecked_mut(|t| &mut t.0) };
+        match once.poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(()) => {
+                let timed_out = unsafe { backend::timed_out(raw_word_of(cx)) };
+                Poll::Ready(if timed_out { Err(Timeout) } else { Ok(()) })
+            }
         }
-        this.started = 1;
-        (this.start)(word_of(cx));
-        Poll::Pending
     }
 }
 
