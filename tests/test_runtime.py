@@ -128,3 +128,15 @@ def test_irq_floor(simulator):
     assert len(floors) == 4 and all(ln.endswith(" ok") for ln in r.console.splitlines()
                                      if ln.startswith("floor")), r.console
     assert max(floors) <= 10, floors
+
+
+def test_c_code_sizes():
+    """The C runtime's code in the bench image (bench_soc.c_code_sizes, quoted beside the
+    Rust runtime's in docs/performance.md): a part of the image, and the sw runtime (the
+    software queue, the PLIC trap handler, the timer list) larger than the hw one."""
+    from atsintc.tools.bench_soc import c_code_sizes
+
+    hw, sw = c_code_sizes("hw"), c_code_sizes("sw")
+    for image, runtime in (hw, sw):
+        assert 0 < runtime < image
+    assert hw[1] < sw[1]

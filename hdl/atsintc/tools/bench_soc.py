@@ -113,6 +113,36 @@ def build_and_run(program, backend, extra=(), *, soc=None, max_cycles=60_000_000
                                log=log, progress=0, timeout=timeout)
 
 
+def c_code_sizes(backend, program="bench"):
+    """(code bytes of the C image of ``rt/<program>.c`` for ``backend``, code bytes of the
+    C runtime in it): the sizes of the image's function symbols, the same measure as the
+    Rust images' ``RESULT size`` (:func:`atsintc.tools.rust_build.code_sizes`); the
+    runtime's are the functions that ``RT_SOURCES`` + ``RT_TAIL`` define (each compiled
+    once more, with the image's flags, to name them)."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from atsintc.tools import firmware_build as fb
+    from atsintc.tools.rust_build import elf_symbols
+
+    hexfile = fb.build_firmware(f"rt-{program}-{backend}",
+                                RT_SOURCES + [f"rt/{program}.c"] + RT_TAIL,
+                                cflags=cflags(backend), log=lambda *a: None)
+    funcs = {n: v[1] for n, v in elf_symbols(hexfile.with_suffix(".elf")).items()
+             if v[2] == "func"}
+    fw = fb.firmware_dir()
+    flags = list(fb.CFLAGS) + ["-I", str(fw / "include"), "-I", str(fw / "lib")]
+    names = set()
+    with tempfile.TemporaryDirectory() as tmp:
+        for src in RT_SOURCES + RT_TAIL:
+            obj = Path(tmp) / "rt.o"
+            subprocess.run([sys.executable, "-m", "ziglang", "cc", *flags, *cflags(backend),
+                            "-c", "-o", str(obj), str(fw / src)], check=True)
+            names |= {n for n, v in elf_symbols(obj).items() if v[2] == "func"}
+    return sum(funcs.values()), sum(size for n, size in funcs.items() if n in names)
+
+
 def parse_console(text):
     """RESULT lines -> {bench: [dict, ...]} (several lines per bench for the load points),
     LAT lines -> {load: [latencies]}, CHECK lines -> list of (ok, text)."""
