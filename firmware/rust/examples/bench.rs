@@ -198,13 +198,7 @@ async fn busy_task() {
 }
 
 fn bench_irq(busy: bool) {
-    dev::global_wr(SOC_IRQSRC_ENABLE, 0);
-    dev::wr(DEV, SOC_IRQSRC_MODE, SOC_IRQSRC_MODE_OFF as u32);
-    dev::wr(DEV, SOC_IRQSRC_PERIOD, 1_000_000);
-    dev::wr(DEV, SOC_IRQSRC_MODE, SOC_IRQSRC_MODE_ONESHOT as u32);
-    dev::wr(DEV, SOC_IRQSRC_COUNT, 0);
-    dev::wr(DEV, SOC_IRQSRC_MISSED, 0);
-    dev::global_wr(SOC_IRQSRC_ENABLE, 1 << DEV);
+    dev::oneshot(DEV);
     NS.set(0);
     IRQ_HANDLED.set(0);
     BUSY_STOP.set(false);
@@ -222,8 +216,7 @@ fn bench_irq(busy: bool) {
         spawn(&BUSY_T[1], 6, 0, busy_task());
     }
     atsrt::run();
-    dev::wr(DEV, SOC_IRQSRC_MODE, SOC_IRQSRC_MODE_OFF as u32);
-    dev::global_wr(SOC_IRQSRC_ENABLE, 0);
+    dev::stop(DEV);
     report(if busy { "irq_busy" } else { "irq_idle" }, if busy { Some(("work_cycles", k)) } else { None });
     let count = dev::rd(DEV, SOC_IRQSRC_COUNT);
     let missed = dev::rd(DEV, SOC_IRQSRC_MISSED);

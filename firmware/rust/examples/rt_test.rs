@@ -202,19 +202,12 @@ async fn timed_sender() {
 }
 
 fn timed_wait_checks() {
-    dev::global_wr(SOC_IRQSRC_ENABLE, 0);
-    dev::wr(TDEV, SOC_IRQSRC_MODE, SOC_IRQSRC_MODE_OFF as u32);
-    dev::wr(TDEV, SOC_IRQSRC_PERIOD, 1_000_000);
-    dev::wr(TDEV, SOC_IRQSRC_MODE, SOC_IRQSRC_MODE_ONESHOT as u32);
-    dev::wr(TDEV, SOC_IRQSRC_COUNT, 0);
-    dev::wr(TDEV, SOC_IRQSRC_MISSED, 0);
-    dev::global_wr(SOC_IRQSRC_ENABLE, 1 << TDEV);
+    dev::oneshot(TDEV);
     spawn(&U[0], 1, 0, timed_waiter());
     spawn(&U[1], 2, 0, timed_sender());
     STOP.set(false);
     atsrt::run();
-    dev::wr(TDEV, SOC_IRQSRC_MODE, SOC_IRQSRC_MODE_OFF as u32);
-    dev::global_wr(SOC_IRQSRC_ENABLE, 0);
+    dev::stop(TDEV);
     check(W_ROUNDS.get() == TROUNDS && W_OK.get() == 2 * TROUNDS,
           "timed waits: the first of event and deadline wakes the task, which knows which");
     check(dev::rd(TDEV, SOC_IRQSRC_COUNT) == TROUNDS && dev::rd(TDEV, SOC_IRQSRC_MISSED) == 0
@@ -285,15 +278,11 @@ fn cancel_checks() {
         // the cancelled waiter has left vector 2: the event goes to this task's timed wait
         // (with a later deadline than the cancelled one's, so it would not have come here
         // first) and the cancelled task does not run
-        dev::wr(2, SOC_IRQSRC_MODE, SOC_IRQSRC_MODE_OFF as u32);
-        dev::wr(2, SOC_IRQSRC_PERIOD, 300);
-        dev::wr(2, SOC_IRQSRC_COUNT, 0);
-        dev::wr(2, SOC_IRQSRC_MODE, SOC_IRQSRC_MODE_ONESHOT as u32);
-        dev::global_wr(SOC_IRQSRC_ENABLE, 1 << 2);
+        dev::oneshot(2);
+        dev::wr(2, SOC_IRQSRC_PERIOD, 300); // (re-arms it: the event 300 cycles later)
         let got = atsrt::wait_irq_until(2, now() + 20_000).await.is_ok();
         dev::ack(2);
-        dev::wr(2, SOC_IRQSRC_MODE, SOC_IRQSRC_MODE_OFF as u32);
-        dev::global_wr(SOC_IRQSRC_ENABLE, 0);
+        dev::stop(2);
         atsrt::sleep(8000).await; // past both deadlines
         ok[0] = found && !again && got && NORDER.get() == 0
             && dev::rd(2, SOC_IRQSRC_COUNT) == 1;

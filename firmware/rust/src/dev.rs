@@ -1,7 +1,10 @@
 //! The SoC's InterruptSource devices (the C runtime's RT_DEV, rt_dev_ack, rt_dev_stamp):
 //! vector `v`'s registers at `SOC_IRQSRC_BASE + SOC_IRQSRC_BLOCK * v + reg`.
 
-use crate::soc::{SOC_IRQSRC_ACK, SOC_IRQSRC_BASE, SOC_IRQSRC_BLOCK, SOC_IRQSRC_STAMP_LO};
+use crate::soc::{SOC_IRQSRC_ACK, SOC_IRQSRC_BASE, SOC_IRQSRC_BLOCK, SOC_IRQSRC_COUNT,
+                 SOC_IRQSRC_ENABLE, SOC_IRQSRC_MISSED, SOC_IRQSRC_MODE,
+                 SOC_IRQSRC_MODE_OFF, SOC_IRQSRC_MODE_ONESHOT, SOC_IRQSRC_PERIOD,
+                 SOC_IRQSRC_STAMP_LO};
 
 /// Write device `v`'s register `reg` (an `SOC_IRQSRC_*` offset).
 #[inline(always)]
@@ -37,4 +40,23 @@ pub fn ack(v: usize) {
 #[inline(always)]
 pub fn stamp(v: usize) -> u32 {
     rd(v, SOC_IRQSRC_STAMP_LO)
+}
+
+/// Make device `v` the only one running, as a one-shot that fires only when the
+/// program re-arms it with a PERIOD write (its period set far out), its FIFO flushed and
+/// COUNT / MISSED cleared.
+pub fn oneshot(v: usize) {
+    global_wr(SOC_IRQSRC_ENABLE, 0);
+    wr(v, SOC_IRQSRC_MODE, SOC_IRQSRC_MODE_OFF as u32);
+    wr(v, SOC_IRQSRC_PERIOD, 1_000_000);
+    wr(v, SOC_IRQSRC_MODE, SOC_IRQSRC_MODE_ONESHOT as u32);
+    wr(v, SOC_IRQSRC_COUNT, 0);
+    wr(v, SOC_IRQSRC_MISSED, 0);
+    global_wr(SOC_IRQSRC_ENABLE, 1 << v);
+}
+
+/// Turn device `v` off (its FIFO flushed) and stop every device.
+pub fn stop(v: usize) {
+    wr(v, SOC_IRQSRC_MODE, SOC_IRQSRC_MODE_OFF as u32);
+    global_wr(SOC_IRQSRC_ENABLE, 0);
 }
